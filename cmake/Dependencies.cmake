@@ -1,0 +1,20 @@
+# Third-party dependencies, all from Debian's -dev packages (scripts/bootstrap installs them).
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 REQUIRED COMPONENTS json url system CONFIG)
+find_package(OpenSSL REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LDAP REQUIRED IMPORTED_TARGET ldap)
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
+if(B24SYNC_BUILD_TESTS)
+  find_package(doctest REQUIRED)
+endif()
+
+# Asio and Beast are header-only; this target carries the defines every user of them needs.
+add_library(b24sync_asio INTERFACE)
+target_link_libraries(b24sync_asio INTERFACE Boost::headers Boost::system OpenSSL::SSL OpenSSL::Crypto Threads::Threads)
+target_compile_definitions(b24sync_asio INTERFACE BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)

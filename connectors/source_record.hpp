@@ -1,0 +1,43 @@
+// The uniform record every source (CSV, LDIF, live LDAP) yields, and the reject it reports instead.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace b24sync::connectors {
+
+// Where a record (or a reject) came from: "file:line" for files, the entry's DN for LDAP.
+struct origin {
+  std::string source;      // the source's name from the config (e.g. "hr")
+  std::string location;    // file path, or LDAP URI
+  std::size_t line = 0;    // 1-based line of the row/entry start; 0 when not file-based
+  std::string dn;          // LDIF/LDAP: the entry's DN; empty for CSV
+};
+
+struct attribute {
+  std::string name;                 // as written in the source (CSV header, LDAP attribute type)
+  std::vector<std::string> values;  // UTF-8; CSV fields have exactly one value (possibly empty)
+};
+
+struct source_record {
+  origin where;
+  std::vector<attribute> attributes;
+
+  // Attribute lookup, ASCII case-insensitive (LDAP attribute types are case-insensitive; HR headers
+  // are matched the same way so "Email" and "EMAIL" find each other). nullptr when absent.
+  const attribute* find(std::string_view name) const noexcept;
+  // First value or empty when absent.
+  std::string_view first(std::string_view name) const noexcept;
+};
+
+// A row that could not be used, with the reason in plain language. Never dropped silently.
+struct reject {
+  origin where;
+  std::string reason;
+};
+
+bool iequals_ascii(std::string_view a, std::string_view b) noexcept;
+
+}  // namespace b24sync::connectors
