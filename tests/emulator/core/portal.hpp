@@ -66,7 +66,7 @@ public:
   portal& operator=(const portal&) = delete;
 
   // Replaces all data (users, departments, webhooks, apps, user fields) from a seed document.
-  // Throws std::invalid_argument with a reason on a malformed seed. Format: tests/emulator/README.md.
+  // Throws std::invalid_argument with a reason on a malformed seed. Format: tests/emulator/core/README.md.
   void load_seed(const boost::json::value& seed);
 
   limits_config& limits();
