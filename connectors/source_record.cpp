@@ -22,4 +22,26 @@ std::string_view source_record::first(std::string_view name) const noexcept {
   return (a && !a->values.empty()) ? std::string_view{a->values.front()} : std::string_view{};
 }
 
+const char* to_string(source_errc code) noexcept {
+  switch (code) {
+    case source_errc::not_found:
+      return "not_found";
+    case source_errc::unreadable:
+      return "unreadable";
+    case source_errc::empty:
+      return "empty";
+    case source_errc::no_header:
+      return "no_header";
+    case source_errc::bad_format:
+      return "bad_format";
+    case source_errc::connect_failed:
+      return "connect_failed";
+    case source_errc::auth_failed:
+      return "auth_failed";
+    case source_errc::search_failed:
+      return "search_failed";
+  }
+  return "unknown";
+}
+
 }  // namespace b24sync::connectors

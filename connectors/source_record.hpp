@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,5 +40,30 @@ struct reject {
 };
 
 bool iequals_ascii(std::string_view a, std::string_view b) noexcept;
+
+// Why a source is unusable as a whole (the app maps every one of these to exit 65).
+enum class source_errc {
+  not_found = 1,   // the file does not exist
+  unreadable,      // exists but cannot be opened or read (permissions, a directory, I/O error)
+  empty,           // no data at all (zero bytes, only blank lines, an LDIF without entries)
+  no_header,       // CSV: has_header is set but no usable header line was found
+  bad_format,      // the file cannot be interpreted at all (e.g. BOM vs. declared encoding)
+  connect_failed,  // LDAP: server unreachable, TLS handshake or StartTLS failed
+  auth_failed,     // LDAP: bind rejected (wrong DN or password)
+  search_failed,   // LDAP: the search itself failed (bad base, filter, size limit, timeout)
+};
+
+const char* to_string(source_errc code) noexcept;
+
+// Thrown by the readers when a source cannot be used at all (as opposed to a per-row reject).
+// The message is plain language, names the file or URI, and never contains a password.
+class source_error : public std::runtime_error {
+ public:
+  source_error(source_errc code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  source_errc code() const noexcept { return code_; }
+
+ private:
+  source_errc code_;
+};
 
 }  // namespace b24sync::connectors
