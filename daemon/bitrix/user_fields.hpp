@@ -1,0 +1,133 @@
+// Bitrix24 user/department field names and the ONE place where their JSON becomes typed rows.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace b24sync::bitrix {
+
+enum class user_id : std::int64_t {};        ///< portal user ID (sent as string "7", stored as int)
+enum class department_id : std::int64_t {};  ///< portal department ID
+
+/// REST method names.
+namespace method {
+inline constexpr std::string_view batch = "batch";
+inline constexpr std::string_view user_get = "user.get";
+inline constexpr std::string_view user_add = "user.add";
+inline constexpr std::string_view user_update = "user.update";
+inline constexpr std::string_view user_current = "user.current";
+inline constexpr std::string_view department_get = "department.get";
+inline constexpr std::string_view department_add = "department.add";
+inline constexpr std::string_view userfield_add = "user.userfield.add";
+inline constexpr std::string_view userfield_list = "user.userfield.list";
+}  // namespace method
+
+/// user.* field names.
+namespace field {
+inline constexpr std::string_view id = "ID";
+inline constexpr std::string_view active = "ACTIVE";
+inline constexpr std::string_view email = "EMAIL";
+inline constexpr std::string_view name = "NAME";
+inline constexpr std::string_view last_name = "LAST_NAME";
+inline constexpr std::string_view second_name = "SECOND_NAME";
+inline constexpr std::string_view xml_id = "XML_ID";
+inline constexpr std::string_view work_position = "WORK_POSITION";
+inline constexpr std::string_view personal_phone = "PERSONAL_PHONE";
+inline constexpr std::string_view personal_mobile = "PERSONAL_MOBILE";
+inline constexpr std::string_view work_phone = "WORK_PHONE";
+inline constexpr std::string_view uf_phone_inner = "UF_PHONE_INNER";
+inline constexpr std::string_view personal_birthday = "PERSONAL_BIRTHDAY";
+inline constexpr std::string_view uf_department = "UF_DEPARTMENT";
+inline constexpr std::string_view user_type = "USER_TYPE";
+inline constexpr std::string_view extranet = "EXTRANET";
+inline constexpr std::string_view message_text = "MESSAGE_TEXT";
+inline constexpr std::string_view uf_usr_prefix = "UF_USR_";  ///< custom user fields
+}  // namespace field
+
+/// user.get / department.get request parameters.
+namespace param {
+inline constexpr std::string_view filter = "FILTER";
+inline constexpr std::string_view sort = "SORT";
+inline constexpr std::string_view order = "ORDER";
+inline constexpr std::string_view admin_mode = "ADMIN_MODE";
+inline constexpr std::string_view start = "start";
+inline constexpr std::string_view dept_sort = "sort";  ///< department.get spells these lower-case
+inline constexpr std::string_view dept_order = "order";
+}  // namespace param
+
+/// department.* field names.
+namespace dept_field {
+inline constexpr std::string_view id = "ID";
+inline constexpr std::string_view name = "NAME";
+inline constexpr std::string_view sort = "SORT";
+inline constexpr std::string_view parent = "PARENT";
+inline constexpr std::string_view uf_head = "UF_HEAD";
+}  // namespace dept_field
+
+/// "Y" / "N": the only safe way to send ACTIVE (trap 4) or any other flag.
+constexpr std::string_view yes_no(bool b) noexcept {
+  return b ? "Y" : "N";
+}
+
+enum class user_type { unknown, employee, extranet, email };
+
+struct user_phones {
+  std::string personal_phone;
+  std::string personal_mobile;
+  std::string work_phone;
+  std::string inner;  ///< UF_PHONE_INNER
+};
+
+/// One user as user.get returns it. Absent (NULL) and empty fields both read as "".
+struct portal_user {
+  user_id id{};
+  bool active = true;
+  std::string email;
+  std::string name;
+  std::string last_name;
+  std::string second_name;
+  std::string xml_id;
+  std::string work_position;
+  user_phones phones;
+  std::optional<std::chrono::year_month_day> personal_birthday;  ///< calendar date (trap 8)
+  std::vector<department_id> departments;                        ///< sorted, unique
+  std::map<std::string, boost::json::value, std::less<>> uf;     ///< every UF_USR_* field as sent
+  user_type type = user_type::unknown;
+};
+
+struct portal_department {
+  department_id id{};
+  std::string name;
+  std::optional<department_id> parent;  ///< absent on the root
+  std::int64_t sort = 500;
+  std::optional<user_id> head;  ///< UF_HEAD, absent when empty
+};
+
+/// One user.get row -> portal_user. Fails (errc::malformed_envelope) only without a usable ID;
+/// odd values elsewhere are read leniently (ACTIVE as bool, "Y"/"N", 1/0; IDs as ints or strings).
+std::optional<portal_user> user_from_json(const boost::json::object& row, std::error_code& ec);
+/// One department.get row -> portal_department. Fails without a usable ID.
+std::optional<portal_department> department_from_json(const boost::json::object& row, std::error_code& ec);
+
+/** A portal date back to the calendar date (trap 8). Accepts "YYYY-MM-DD", "DD.MM.YYYY" and ISO
+    date-times with an offset or Z. For a date-time, the date is the UTC date when the instant is at
+    UTC midnight (the portal shifts the stored date by its offset: "2024-08-24T03:00:00+03:00" and
+    "2024-08-23T19:00:00-05:00" are both 24 Aug), else the local date. "" or junk -> nullopt. */
+std::optional<std::chrono::year_month_day> parse_portal_date(std::string_view s) noexcept;
+
+/// "YYYY-MM-DD", the form user.add / user.update accept for date fields.
+std::string format_portal_date(std::chrono::year_month_day d);
+
+/// Read an ID sent as int, integral double or decimal string; nullopt otherwise or when <= 0.
+std::optional<std::int64_t> json_to_id(const boost::json::value& v) noexcept;
+
+}  // namespace b24sync::bitrix
