@@ -4,5 +4,6 @@ target_compile_options(b24sync_warnings INTERFACE -Wall -Wextra -Wpedantic -Wnon
                                                   $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local>
                                                   $<$<CXX_COMPILER_ID:Clang>:-Wshadow-uncaptured-local>
                                                   $<$<BOOL:${B24SYNC_WERROR}>:-Werror>
-                                                  # GCC 12 reports false maybe-uninitialized in <regex> when optimising.
-                                                  $<$<AND:$<CXX_COMPILER_ID:GNU>,$<NOT:$<CONFIG:Debug>>>:-Wno-error=maybe-uninitialized>)
+                                                  # GCC 12 reports false maybe-uninitialized (<regex>) and restrict
+                                                  # (string concatenation) warnings when optimising: keep them, not as errors.
+                                                  $<$<AND:$<CXX_COMPILER_ID:GNU>,$<NOT:$<CONFIG:Debug>>>:-Wno-error=maybe-uninitialized -Wno-error=restrict>)

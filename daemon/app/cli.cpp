@@ -1,6 +1,7 @@
 // Command-line parsing (CLI11) and dispatch to the commands of design.md §3.
 #include "app/cli.hpp"
 
+#include "app/commands.hpp"
 #include "app/exit_codes.hpp"
 
 #include <CLI/CLI.hpp>
@@ -34,6 +35,17 @@ int run_cli(int argc, char** argv) {
 
   auto* version = cli.add_subcommand("version", "print the version and exit");
 
+  check_options check;
+  auto* check_cmd = cli.add_subcommand(
+      "check", "check the config, the sources and the portal (reachability, TLS, auth, rights, scope); writes nothing");
+  check_cmd->add_option("-c,--config", check.config_path, "configuration file")->required();
+
+  explain_options explain;
+  auto* explain_cmd = cli.add_subcommand(
+      "explain", "show how one person's source values become Bitrix24 fields, step by step");
+  explain_cmd->add_option("-c,--config", explain.config_path, "configuration file")->required();
+  explain_cmd->add_option("key", explain.key, "the person's HR key")->required();
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -45,6 +57,9 @@ int run_cli(int argc, char** argv) {
     fmt::print("b24sync {}\n", B24SYNC_VERSION);
     return to_int(exit_code::ok);
   }
+  log_options log{global.log_level, global.log_format, global.quiet};
+  if (check_cmd->parsed()) return run_check(check, log);
+  if (explain_cmd->parsed()) return run_explain(explain, log);
   return to_int(exit_code::usage);
 }
 

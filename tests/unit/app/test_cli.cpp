@@ -29,3 +29,12 @@ TEST_CASE("unknown option is a usage error (64)") {
 }
 
 TEST_CASE("--help exits 0") { CHECK(run({"--help"}) == 0); }
+
+TEST_CASE("check and explain without -c are usage errors (64)") {
+  CHECK(run({"check"}) == b24sync::app::to_int(b24sync::app::exit_code::usage));
+  CHECK(run({"explain", "0001"}) == b24sync::app::to_int(b24sync::app::exit_code::usage));
+}
+
+TEST_CASE("check with a config file that does not exist is a configuration error (78)") {
+  CHECK(run({"check", "-c", "/nonexistent/b24sync.yaml"}) == b24sync::app::to_int(b24sync::app::exit_code::config));
+}
