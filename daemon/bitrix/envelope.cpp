@@ -2,6 +2,7 @@
 #include "bitrix/envelope.hpp"
 
 #include <boost/json/error.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -116,7 +117,9 @@ envelope parse_envelope(int http_status, std::string_view body, bool idempotent_
     return out;
   }
   boost::system::error_code ec;
-  json::value doc = json::parse(trimmed, ec);
+  // One bump-pointer arena per answer: a batch page of 50 users is thousands of small strings and
+  // objects; the arena makes building and dropping them cheap (callers copy out what they keep).
+  json::value doc = json::parse(trimmed, ec, json::make_shared_resource<json::monotonic_resource>());
   if (ec) {
     const bool looks_json = trimmed.front() == '{' || trimmed.front() == '[';
     const bool truncated = looks_json && ec == json::error::incomplete;
@@ -152,12 +155,12 @@ envelope parse_envelope(int http_status, std::string_view body, bool idempotent_
     out.error = body_fault(fault_kind::malformed_envelope, http_status, body, idempotent_request);
     return out;
   }
-  response r;
+  // Constructed (not assigned) from the answer: a value keeps its arena, an assignment would copy.
+  response r{json::value(std::move(doc.get_object()["result"])), {}, {}, {}};
   if (const auto* n = obj->if_contains("next")) r.next = json_to_int(*n);
   if (const auto* t = obj->if_contains("total")) r.total = json_to_int(*t);
   if (const auto* t = obj->if_contains("time")) r.time = parse_time_info(*t);
-  r.result = std::move(doc.get_object()["result"]);
-  out.value = std::move(r);
+  out.value.emplace(std::move(r));
   return out;
 }
 

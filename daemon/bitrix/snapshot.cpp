@@ -1,7 +1,17 @@
 // bitrix/snapshot.cpp: drives the user and department planners, sharing batch requests between them.
 #include "bitrix/snapshot.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <algorithm>
+#include <deque>
+#include <exception>
+#include <map>
+#include <memory>
 #include <string>
 
 namespace b24sync::bitrix {
@@ -50,10 +60,28 @@ const command_outcome* first_failure(const std::vector<command_outcome>& outcome
   throw snapshot_error(ec, std::move(d), kind, text);
 }
 
+// The rounds on the wire, shared with their completion handlers (which may outlive a failed fetch).
+struct round_board {
+  struct finished {
+    std::size_t round = 0;
+    std::vector<command_outcome> outcomes;
+    std::exception_ptr error;
+  };
+  explicit round_board(const net::any_io_executor& ex) : wake(ex, net::steady_timer::time_point::max()) {}
+  net::steady_timer wake;  ///< never expires: cancelled when a round finishes
+  std::deque<finished> done;
+  std::size_t running = 0;
+};
+
+struct round_ids {
+  std::vector<std::string> users, departments;
+};
+
 }  // namespace
 
 net::awaitable<snapshot> async_fetch_snapshot(client& c, snapshot_config cfg) {
   cfg.batch_size = std::clamp<std::size_t>(std::min(cfg.batch_size, c.config().batch_size), 1, max_batch_commands);
+  if (cfg.max_outstanding == 0) cfg.max_outstanding = std::max<std::size_t>(c.config().max_in_flight, 1);
   user_snapshot_planner users(cfg);
   department_snapshot_planner departments(cfg);
   const auto requests_before = c.stats().http_requests;
@@ -65,35 +93,58 @@ net::awaitable<snapshot> async_fetch_snapshot(client& c, snapshot_config cfg) {
   std::vector<command_outcome> dept_outcomes;    // outcomes collected for it so far
   std::size_t dept_sent = 0;                     // how many of dept_request went out
 
-  for (;;) {
+  // Up to max_outstanding rounds on the wire at once: the client parses one answer while the portal
+  // works on the next. A failure stops new rounds; the running ones are drained before throwing.
+  const auto ex = co_await net::this_coro::executor;
+  auto board = std::make_shared<round_board>(ex);
+  std::map<std::size_t, round_ids> ids_of_round;
+  std::size_t next_round = 0;
+  std::exception_ptr failure;
+
+  auto launch = [&]() -> bool {
     auto ucmds = users.next_request();
     if (dept_request.empty()) {
       dept_request = departments.next_request();
       dept_sent = 0;
       dept_outcomes.clear();
     }
-    if (ucmds.empty() && dept_request.empty()) break;
-    const std::size_t room = ucmds.empty() ? dept_request.size()
+    const std::size_t dept_left = dept_request.size() - dept_sent;
+    if (ucmds.empty() && (dept_left == 0 || board->running > 0)) return false;
+    const std::size_t room = ucmds.empty() ? dept_left
                                            : (ucmds.size() < cfg.batch_size ? cfg.batch_size - ucmds.size() : 0);
-    const std::size_t take = std::min(room, dept_request.size() - dept_sent);
+    const std::size_t take = std::min(room, dept_left);
     std::vector<command> dcmds(dept_request.begin() + static_cast<std::ptrdiff_t>(dept_sent),
                                dept_request.begin() + static_cast<std::ptrdiff_t>(dept_sent + take));
+    dept_sent += take;
     std::vector<command> all;
     all.reserve(ucmds.size() + dcmds.size());
-    auto uids = rename_into(ucmds, all, "u");
-    auto dids = rename_into(dcmds, all, "d");
+    round_ids ids;
+    ids.users = rename_into(ucmds, all, "u");
+    ids.departments = rename_into(dcmds, all, "d");
+    const std::size_t round = next_round++;
+    ids_of_round.emplace(round, std::move(ids));
+    ++board->running;
+    net::co_spawn(ex, c.async_batch(std::move(all)),
+                  [board, round](std::exception_ptr e, std::vector<command_outcome> out) {
+                    --board->running;
+                    board->done.push_back({round, std::move(out), e});
+                    board->wake.cancel();
+                  });
+    return true;
+  };
 
-    // One round: one batch request (two when only department pages are left and there are many).
-    auto outcomes = co_await c.async_batch(std::move(all));
-    auto uout = take_back(outcomes, 0, uids);
-    auto dout = take_back(outcomes, uids.size(), dids);
-    dept_sent += take;
+  auto settle = [&](round_board::finished& f) {
+    if (f.error) std::rethrow_exception(f.error);
+    auto node = ids_of_round.extract(f.round);
+    const round_ids& ids = node.mapped();
+    auto uout = take_back(f.outcomes, 0, ids.users);
+    auto dout = take_back(f.outcomes, ids.users.size(), ids.departments);
     dept_outcomes.insert(dept_outcomes.end(), dout.begin(), dout.end());
 
     if (!uout.empty()) {
       if (auto ec = users.on_outcomes(uout)) fail(ec, uout, "user snapshot failed");
     }
-    if (!dept_request.empty() && dept_sent == dept_request.size()) {
+    if (!dept_request.empty() && dept_sent == dept_request.size() && dept_outcomes.size() == dept_request.size()) {
       if (auto ec = departments.on_outcomes(dept_outcomes)) fail(ec, dept_outcomes, "department snapshot failed");
       dept_request.clear();
     }
@@ -107,7 +158,29 @@ net::awaitable<snapshot> async_fetch_snapshot(client& c, snapshot_config cfg) {
                                : errc::server_error),
            uout, "snapshot gave up: the portal keeps failing");
     }
+  };
+
+  for (;;) {
+    if (!failure) {
+      try {
+        while (board->running < cfg.max_outstanding && launch()) {
+        }
+      } catch (...) {
+        failure = std::current_exception();
+      }
+    }
+    if (board->running == 0 && board->done.empty()) break;
+    while (board->done.empty()) (void)co_await board->wake.async_wait(net::as_tuple(net::use_awaitable));
+    auto f = std::move(board->done.front());
+    board->done.pop_front();
+    if (failure) continue;  // draining: a failed fetch ignores what is still coming in
+    try {
+      settle(f);
+    } catch (...) {
+      failure = std::current_exception();
+    }
   }
+  if (failure) std::rethrow_exception(failure);
 
   if (!users.done() || !departments.done()) {
     throw snapshot_error(make_error_code(errc::snapshot_inconsistent), {}, error_class::permanent,

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <string_view>
 
 namespace b24sync::bitrix {
 namespace {
@@ -101,10 +102,17 @@ void user_snapshot_planner::plan_gaps() {
 }
 
 std::vector<command> user_snapshot_planner::next_request() {
-  if (done_ || !in_flight_.empty()) return {};
+  if (done_) return {};
+  // Page 0 alone until `total` is known; then up to max_outstanding independent offset requests.
+  const std::size_t limit = first_done_ ? std::max<std::size_t>(cfg_.max_outstanding, 1) : 1;
+  if (outstanding_ >= limit) return {};
   if (!first_sent_) {
     first_sent_ = true;
     queue_page(0);
+  } else if (outstanding_ > 0 && pending_.size() <= cfg_.batch_size) {
+    // The request that ends the plan (the tail page, or gap queries) waits for every other answer:
+    // the tail page read last catches users added while paging, and the proof needs all pages in.
+    return {};
   } else if (pending_.empty()) {
     plan_gaps();
     if (pending_.empty()) {
@@ -113,11 +121,16 @@ std::vector<command> user_snapshot_planner::next_request() {
     }
   }
   const std::size_t n = std::min(cfg_.batch_size, pending_.size());
-  in_flight_.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.begin() + n));
-  pending_.erase(pending_.begin(), pending_.begin() + n);
+  std::vector<command> out(std::make_move_iterator(pending_.begin()),
+                           std::make_move_iterator(pending_.begin() + static_cast<std::ptrdiff_t>(n)));
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
+  const std::uint64_t no = next_request_no_++;
+  in_flight_.insert(in_flight_.end(), out.begin(), out.end());
+  in_flight_request_.insert(in_flight_request_.end(), n, no);
+  ++outstanding_;
   ++stats_.requests;
   stats_.commands += n;
-  return in_flight_;
+  return out;
 }
 
 std::error_code user_snapshot_planner::take_rows(const page_meta& meta, const command_outcome& o) {
@@ -158,12 +171,26 @@ std::error_code user_snapshot_planner::take_rows(const page_meta& meta, const co
 }
 
 std::error_code user_snapshot_planner::on_outcomes(std::span<const command_outcome> outcomes) {
+  if (done_ || in_flight_.empty()) return {};
+  auto find = [&](std::string_view id) {
+    return std::find_if(in_flight_.begin(), in_flight_.end(), [&](const command& c) { return c.id == id; });
+  };
+  // Which request these outcomes answer: the first one that names a command of ours, else the oldest.
+  std::uint64_t request = *std::min_element(in_flight_request_.begin(), in_flight_request_.end());
   for (const auto& o : outcomes) {
-    auto it =
-        std::find_if(in_flight_.begin(), in_flight_.end(), [&](const command& c) { return c.id == o.id; });
+    if (auto it = find(o.id); it != in_flight_.end()) {
+      request = in_flight_request_[static_cast<std::size_t>(it - in_flight_.begin())];
+      break;
+    }
+  }
+  for (const auto& o : outcomes) {
+    auto it = find(o.id);
     if (it == in_flight_.end()) continue;  // not ours (or answered twice)
+    const auto at = it - in_flight_.begin();
+    if (in_flight_request_[static_cast<std::size_t>(at)] != request) continue;  // another request's
     command cmd = std::move(*it);
     in_flight_.erase(it);
+    in_flight_request_.erase(in_flight_request_.begin() + at);
     if (!o.ok) {
       std::error_code ec;
       if (!resend_or_fail(o, ec)) {
@@ -181,12 +208,15 @@ std::error_code user_snapshot_planner::on_outcomes(std::span<const command_outco
       return ec;
     }
   }
-  // Anything we sent that got no outcome at all is resent.
-  for (auto& c : in_flight_) {
+  // Anything of this request that got no outcome at all is resent.
+  for (std::size_t k = in_flight_.size(); k-- > 0;) {
+    if (in_flight_request_[k] != request) continue;
     ++stats_.resent;
-    pending_.insert(pending_.begin(), std::move(c));
+    pending_.insert(pending_.begin(), std::move(in_flight_[k]));
+    in_flight_.erase(in_flight_.begin() + static_cast<std::ptrdiff_t>(k));
+    in_flight_request_.erase(in_flight_request_.begin() + static_cast<std::ptrdiff_t>(k));
   }
-  in_flight_.clear();
+  --outstanding_;
   if (stats_.requests >= cfg_.max_requests) {
     done_ = true;
     return errc::snapshot_inconsistent;

@@ -20,6 +20,9 @@ struct snapshot_config {
   std::size_t page_size = 50;                   ///< the portal's fixed LIST_LIMIT
   bool admin_mode = true;                       ///< ADMIN_MODE=Y (trap 3: else users are hidden)
   std::size_t max_requests = 10000;             ///< give up (errc::snapshot_inconsistent) beyond this
+  /// user.get requests outstanding at once once `total` is known (offset pages are independent);
+  /// 0: the driver's choice (async_fetch_snapshot: the client's max_in_flight), 1 for the planner.
+  std::size_t max_outstanding = 0;
 };
 
 struct snapshot_stats {
@@ -36,6 +39,12 @@ struct snapshot_stats {
 
     Drive it: `while (auto cmds = p.next_request(); !cmds.empty()) { send as one batch; ec =
     p.on_outcomes(outcomes); }` then take_users(). Pure; the caller does I/O, retries, pacing.
+    With max_outstanding > 1, once page 0 (and `total`) is in, next_request() may be called again
+    before the outcomes of earlier requests are in: up to max_outstanding requests are outstanding,
+    and their outcomes may be handed back in any order (each on_outcomes() call carries the
+    outcomes of one request). An empty next_request() then means "wait for outcomes" unless done().
+    The request that would empty the plan (it holds the tail page) and gap queries go out only when
+    no other request is outstanding, so the tail is read last, as when paging one at a time.
 
     1. One command: user.get start=0, SORT=ID ORDER=ASC, ADMIN_MODE=Y -> page 0 and `total`.
     2. Offset pages with ONE ROW OF OVERLAP (start = 49, 98, ...; 49 new rows each) until the
@@ -60,10 +69,13 @@ class user_snapshot_planner {
 
   /// Commands for the next batch request; empty when done (or failed).
   std::vector<command> next_request();
-  /// Outcomes of the commands last returned by next_request(), in any order.
+  /// Outcomes of the commands of one outstanding request (identified by the command ids; the oldest
+  /// when none matches), in any order.
   std::error_code on_outcomes(std::span<const command_outcome> outcomes);
 
   bool done() const noexcept { return done_; }
+  /// Requests returned by next_request() whose outcomes are not in yet.
+  std::size_t outstanding() const noexcept { return outstanding_; }
   const snapshot_stats& stats() const noexcept { return stats_; }
   /// All users seen, ascending by ID. Valid once done().
   std::vector<portal_user> take_users();
@@ -89,6 +101,9 @@ class user_snapshot_planner {
   bool first_sent_ = false, first_done_ = false, done_ = false;
   std::vector<command> pending_;
   std::vector<command> in_flight_;
+  std::vector<std::uint64_t> in_flight_request_;  ///< the request each in_flight_ command went in
+  std::uint64_t next_request_no_ = 0;
+  std::size_t outstanding_ = 0;
   std::vector<interval> covered_;
   std::map<std::string, page_meta, std::less<>> meta_;
   std::map<std::int64_t, portal_user> users_;

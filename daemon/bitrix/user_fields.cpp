@@ -98,7 +98,7 @@ std::optional<portal_user> user_from_json(const json::object& row, std::error_co
   }
   u.type = type_of(text(row, field::user_type));
   for (const auto& kv : row)
-    if (kv.key().starts_with(field::uf_usr_prefix)) u.uf.emplace(std::string(kv.key()), kv.value());
+    if (kv.key().starts_with(field::uf_usr_prefix)) u.uf.emplace(std::string(kv.key()), json::value(kv.value(), json::storage_ptr()));  // not the answer's arena
   return u;
 }
 

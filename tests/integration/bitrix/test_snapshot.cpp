@@ -121,3 +121,26 @@ TEST_CASE("operating-time limit: batches are paced per method, refused commands 
   MESSAGE("operating-limit run: ", c.stats().http_requests, " requests, ", c.stats().operation_time_limit,
           " commands refused with OPERATION_TIME_LIMIT, pacing waits ", c.stats().waited_pacing_s, " s");
 }
+
+TEST_CASE("pages fetched two requests at a time: the same exact snapshot in the same number of requests") {
+  emulator emu(b24test::make_seed(7499, 60));  // 7,500 users: page 0, then 4 page requests (the first 3 may overlap)
+  auto dump = emu.users();
+  std::vector<std::int64_t> used;
+  for (std::size_t in_flight : {std::size_t{1}, std::size_t{2}, std::size_t{3}}) {
+    CAPTURE(in_flight);
+    net::io_context ioc;
+    auto cfg = config_for(emu.srv.base_url(), b24test::scale);
+    cfg.max_in_flight = in_flight;
+    client c(ioc, cfg, nullptr);
+    const auto before = emu.rest_requests();
+    auto s = run_co(ioc, async_fetch_snapshot(c));
+    used.push_back(emu.rest_requests() - before);
+    check_exact(s, dump);
+    CHECK(s.departments.size() == 60);
+    CHECK(s.user_stats.gap_queries == 0);
+    CHECK(used.back() == static_cast<std::int64_t>(s.http_requests));
+    CHECK(used.back() <= static_cast<std::int64_t>(std::ceil(7500 / 2500.0)) + 2);
+  }
+  CHECK(used[0] == used[1]);
+  CHECK(used[1] == used[2]);
+}
