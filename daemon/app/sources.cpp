@@ -30,6 +30,11 @@ std::string delimiter_name(char d) {
 loaded_sources read_sources(const config::config& cfg) {
   loaded_sources out;
   auto keep = [&out](connectors::source_record&& r) { out.records.push_back(std::move(r)); };
+  // Every reader's result has rejects; they join the run's list and are counted per source.
+  auto take_rejects = [&out](auto& result, source_summary& sum) {
+    sum.rejected = result.rejects.size();
+    for (auto& r : result.rejects) out.rejects.push_back(std::move(r));
+  };
   for (const auto& src : cfg.sources) {
     source_summary sum{src.name, std::string{config::to_string(src.type)}, {}, 0, 0, {}};
     const std::size_t before = out.records.size();
@@ -42,10 +47,9 @@ loaded_sources read_sources(const config::config& cfg) {
         o.delimiter = src.delimiter;
         auto res = connectors::read_csv(o, keep);
         sum.location = src.path;
-        sum.rejected = res.rejects.size();
         sum.detail = fmt::format("{}{}, delimiter {}", connectors::to_string(res.stats.encoding),
                                  res.stats.had_bom ? " with BOM" : "", delimiter_name(res.stats.delimiter));
-        for (auto& r : res.rejects) out.rejects.push_back(std::move(r));
+        take_rejects(res, sum);
         break;
       }
       case config::source_type::ldif: {
@@ -56,10 +60,9 @@ loaded_sources read_sources(const config::config& cfg) {
         o.filter = src.filter;
         auto res = connectors::read_ldif(o, keep);
         sum.location = src.path;
-        sum.rejected = res.rejects.size();
         sum.detail = fmt::format("{} entries, {} filtered out, {} change records skipped", res.stats.entries,
                                  res.stats.filtered_out, res.stats.skipped);
-        for (auto& r : res.rejects) out.rejects.push_back(std::move(r));
+        take_rejects(res, sum);
         break;
       }
       case config::source_type::ldap: {
@@ -76,9 +79,8 @@ loaded_sources read_sources(const config::config& cfg) {
         o.page_size = src.page_size;
         auto res = connectors::read_ldap(o, keep);
         sum.location = src.uri;
-        sum.rejected = res.rejects.size();
         sum.detail = fmt::format("{} pages", res.stats.pages);
-        for (auto& r : res.rejects) out.rejects.push_back(std::move(r));
+        take_rejects(res, sum);
         break;
       }
     }

@@ -6,6 +6,7 @@
 #include <boost/json/array.hpp>
 
 #include <algorithm>
+#include <map>
 #include <limits>
 #include <string_view>
 
@@ -13,6 +14,23 @@ namespace b24sync::bitrix {
 namespace {
 
 namespace json = boost::json;
+
+// The planners keep rows keyed by ID (dedup, ID order); callers get them as a vector.
+template <class Row, class Key>
+std::vector<Row> take_values(std::map<Key, Row>& rows) {
+  std::vector<Row> out;
+  out.reserve(rows.size());
+  for (auto& [id, row] : rows) out.push_back(std::move(row));
+  rows.clear();
+  return out;
+}
+
+// A snapshot that needs more requests than its budget is not converging: stop it.
+std::error_code check_request_budget(const snapshot_stats& stats, const snapshot_config& cfg, bool& done) {
+  if (stats.requests < cfg.max_requests) return {};
+  done = true;
+  return errc::snapshot_inconsistent;
+}
 constexpr std::int64_t open_end = std::numeric_limits<std::int64_t>::max();
 
 // Rows of a list result: a JSON array, or an object when PHP keys had gaps.
@@ -217,19 +235,11 @@ std::error_code user_snapshot_planner::on_outcomes(std::span<const command_outco
     in_flight_request_.erase(in_flight_request_.begin() + static_cast<std::ptrdiff_t>(k));
   }
   --outstanding_;
-  if (stats_.requests >= cfg_.max_requests) {
-    done_ = true;
-    return errc::snapshot_inconsistent;
-  }
-  return {};
+  return check_request_budget(stats_, cfg_, done_);
 }
 
 std::vector<portal_user> user_snapshot_planner::take_users() {
-  std::vector<portal_user> out;
-  out.reserve(users_.size());
-  for (auto& [id, u] : users_) out.push_back(std::move(u));
-  users_.clear();
-  return out;
+  return take_values(users_);
 }
 
 department_snapshot_planner::department_snapshot_planner(const snapshot_config& cfg) : cfg_(cfg) {
@@ -308,19 +318,11 @@ std::error_code department_snapshot_planner::on_outcomes(std::span<const command
     pending_.insert(pending_.begin(), std::move(c));
   }
   in_flight_.clear();
-  if (stats_.requests >= cfg_.max_requests) {
-    done_ = true;
-    return errc::snapshot_inconsistent;
-  }
-  return {};
+  return check_request_budget(stats_, cfg_, done_);
 }
 
 std::vector<portal_department> department_snapshot_planner::take_departments() {
-  std::vector<portal_department> out;
-  out.reserve(departments_.size());
-  for (auto& [id, d] : departments_) out.push_back(std::move(d));
-  departments_.clear();
-  return out;
+  return take_values(departments_);
 }
 
 }  // namespace b24sync::bitrix
