@@ -97,9 +97,12 @@ std::vector<command_outcome> fail_all(std::span<const command> sent, const diagn
   return out;
 }
 
-std::vector<command_outcome> parse_batch_result(std::span<const command> sent,
-                                                const json::value& batch_result,
-                                                const std::optional<time_info>& top_time) {
+namespace {
+
+// Both overloads: `take(res)` turns the command's entry in the `result` map into its value.
+template <class Take>
+std::vector<command_outcome> map_batch_result(std::span<const command> sent, const json::value& batch_result,
+                                              const std::optional<time_info>& top_time, Take take) {
   const auto* top = batch_result.if_object();
   const json::value* results = top ? top->if_contains("result") : nullptr;
   if (top == nullptr || results == nullptr) {
@@ -117,13 +120,14 @@ std::vector<command_outcome> parse_batch_result(std::span<const command> sent,
   out.reserve(sent.size());
   for (std::size_t i = 0; i < sent.size(); ++i) {
     const command& c = sent[i];
-    command_outcome o;
-    o.id = c.id;
-    o.method = c.method;
-    o.error.idempotent = is_idempotent_method(c.method);
     const json::value* err = lookup(errors, c.id, i);
     const json::value* res = lookup(results, c.id, i);
-    if (err != nullptr && !err->is_null()) {
+    const bool failed = err != nullptr && !err->is_null();
+    // The result is constructed in place (not assigned): a moved value keeps its storage that way.
+    command_outcome o{c.id, c.method, !failed && res != nullptr,
+                      !failed && res != nullptr ? take(*res) : json::value(), {}, {}, {}, {}};
+    o.error.idempotent = is_idempotent_method(c.method);
+    if (failed) {
       o.error.kind = fault_kind::portal_error;
       if (const auto* eo = err->if_object()) {
         o.error.error = text(eo->if_contains("error"));
@@ -134,8 +138,6 @@ std::vector<command_outcome> parse_batch_result(std::span<const command> sent,
       }
       if (top_time) o.error.operating_reset_at = top_time->operating_reset_at;
     } else if (res != nullptr) {
-      o.ok = true;
-      o.result = *res;
       if (const auto* v = lookup(totals, c.id, i)) o.total = json_to_int(*v);
       if (const auto* v = lookup(nexts, c.id, i)) o.next = json_to_int(*v);
       if (const auto* v = lookup(times, c.id, i)) o.time = parse_time_info(*v);
@@ -146,6 +148,30 @@ std::vector<command_outcome> parse_batch_result(std::span<const command> sent,
     out.push_back(std::move(o));
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<command_outcome> parse_batch_result(std::span<const command> sent, const json::value& batch_result,
+                                                const std::optional<time_info>& top_time) {
+  return map_batch_result(sent, batch_result, top_time,
+                          [](const json::value& v) { return json::value(v, json::storage_ptr()); });
+}
+
+std::vector<command_outcome> parse_batch_result(std::span<const command> sent, json::value&& batch_result,
+                                                const std::optional<time_info>& top_time) {
+  // `batch_result` is ours: its entries may be moved from. An entry that two commands map to (an id
+  // that is also another command's position, or a repeated id) is copied for each instead, so the
+  // second one does not find it emptied.
+  const auto* top = batch_result.if_object();
+  const json::value* results = top ? top->if_contains("result") : nullptr;
+  std::vector<const json::value*> entries;
+  entries.reserve(sent.size());
+  for (std::size_t i = 0; i < sent.size(); ++i) entries.push_back(lookup(results, sent[i].id, i));
+  return map_batch_result(sent, batch_result, top_time, [&entries](const json::value& v) {
+    if (std::count(entries.begin(), entries.end(), &v) > 1) return json::value(v);  // (in v's storage)
+    return json::value(std::move(const_cast<json::value&>(v)));
+  });
 }
 
 }  // namespace b24sync::bitrix

@@ -71,6 +71,13 @@ std::vector<command_outcome> parse_batch_result(std::span<const command> sent,
                                                 const boost::json::value& batch_result,
                                                 const std::optional<time_info>& top_time = std::nullopt);
 
+/** The same, consuming `batch_result`: every command's result is moved out instead of copied, so it
+    keeps the storage (e.g. the per-answer arena of parse_envelope) it was parsed into, and that
+    arena lives until the last such result is dropped. Copy out what is kept for long; move the
+    outcome around by construction (a move *assignment* into a value with other storage copies). */
+std::vector<command_outcome> parse_batch_result(std::span<const command> sent, boost::json::value&& batch_result,
+                                                const std::optional<time_info>& top_time = std::nullopt);
+
 /// Outcomes for every command when the whole batch call failed (503, auth, transport...): each
 /// carries a copy of `failure` with `idempotent` set per command's method.
 std::vector<command_outcome> fail_all(std::span<const command> sent, const diagnostics& failure);

@@ -93,7 +93,9 @@ class client {
       outcome is unknown (a non-idempotent method in a batch that got no answer) come back with
       error_class::ambiguous (use classify(outcome.error)). A command whose text holds a batch
       reference such as "$result[a][0]" is sent as a single call instead: inside a batch the portal
-      would substitute it (there is no escape). Throws std::invalid_argument for duplicate
+      would substitute it (there is no escape). Cancelling via the caller's cancellation slot stops
+      the run: batches in flight finish, unsent commands come back not_executed ("cancelled"). Throws
+      std::invalid_argument for duplicate
       or invalid command ids or unencodable parameters. */
   net::awaitable<std::vector<command_outcome>> async_batch(std::vector<command> cmds);
 

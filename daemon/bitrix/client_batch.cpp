@@ -4,8 +4,10 @@
 
 #include "bitrix/client_impl.hpp"
 
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <spdlog/logger.h>
@@ -15,6 +17,7 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <memory>
 
 namespace b24sync::bitrix {
 
@@ -55,10 +58,19 @@ struct client_batch_run {
   std::vector<int> requeues;
   std::deque<std::size_t> pending;
   std::size_t in_flight = 0;
+  std::size_t running = 0;  ///< workers that have not returned yet
   bool stopped = false;
+  bool cancelled = false;  ///< the caller was cancelled: no new batches
+  /// The caller's cancellation state. Its flag is set the moment the caller's slot is emitted, before
+  /// any handler runs, so a worker checking it never starts a batch after the cancellation.
+  net::cancellation_state caller_state;
+  [[nodiscard]] bool caller_cancelled() const noexcept {
+    return caller_state.cancelled() != net::cancellation_type::none;
+  }
   bool refreshed_once = false;
   backoff whole_batch_wait;
   async_event wake;
+  async_event all_done;  ///< a worker returned
 
   client_batch_run(client::impl& impl, std::vector<command> c)
       : m(impl), cmds(std::move(c)), results(cmds.size()), finished(cmds.size(), false), requeues(cmds.size(), 0),
@@ -68,7 +80,10 @@ struct client_batch_run {
 
   void finish(std::size_t i, command_outcome o) {
     if (!o.ok && is_ambiguous(classify(o.error))) ++m.stats.ambiguous;
-    results[i] = std::move(o);
+    // Re-constructed, not move-assigned: assignment would deep-copy a result that lives in its
+    // answer's arena into the slot's storage (see parse_batch_result).
+    std::destroy_at(&results[i]);
+    std::construct_at(&results[i], std::move(o));
     finished[i] = true;
   }
 
@@ -176,9 +191,9 @@ struct client_batch_run {
     requeue(again);
   }
 
-  void on_batch_answered(const std::vector<std::size_t>& idx, std::span<const command> sent, const response& res) {
+  void on_batch_answered(const std::vector<std::size_t>& idx, std::span<const command> sent, response& res) {
     whole_batch_wait.reset();
-    auto outcomes = parse_batch_result(sent, res.result, res.time);
+    auto outcomes = parse_batch_result(sent, std::move(res.result), res.time);
     std::vector<std::size_t> again;
     for (std::size_t k = 0; k < idx.size(); ++k) {
       auto& o = outcomes[k];
@@ -218,7 +233,7 @@ struct client_batch_run {
 
   net::awaitable<void> worker() {
     for (;;) {
-      if (stopped) co_return;
+      if (stopped || caller_cancelled()) co_return;
       if (pending.empty()) {
         if (in_flight == 0) {
           wake.notify_all();
@@ -235,7 +250,18 @@ struct client_batch_run {
         co_await m.async_wait_portal(not_before);
         continue;
       }
+      // Whatever ends this batch (an answer, a failure, an exception), the pacer gets its grants
+      // back and the batch stops counting as in flight.
       ++in_flight;
+      struct batch_done {
+        client_batch_run& r;
+        std::map<std::string, pacing_grant>& g;
+        ~batch_done() {
+          for (auto& [method, grant] : g) r.m.pacer.settle(method, grant);
+          --r.in_flight;
+          r.wake.notify_all();
+        }
+      } done_guard{*this, grants};
       std::vector<command> sent;
       sent.reserve(idx.size());
       for (auto i : idx) sent.push_back(cmds[i]);
@@ -250,9 +276,6 @@ struct client_batch_run {
       } else {
         co_await on_batch_failed(idx, sent, p);
       }
-      for (auto& [method, g] : grants) m.pacer.settle(method, g);
-      --in_flight;
-      wake.notify_all();
     }
   }
 };
@@ -299,36 +322,54 @@ net::awaitable<std::vector<command_outcome>> client::async_batch(std::vector<com
     co_return all;
   }
 
-  client_batch_run run(*impl_, std::move(cmds));
-  const std::size_t batches = (run.cmds.size() + impl_->cfg.batch_size - 1) / impl_->cfg.batch_size;
+  // The workers share the run: a caller cancelled mid-batch still waits for them (below), but the
+  // run must not be a local they could outlive.
+  auto run = std::make_shared<client_batch_run>(*impl_, std::move(cmds));
+  const std::size_t batches = (run->cmds.size() + impl_->cfg.batch_size - 1) / impl_->cfg.batch_size;
   const std::size_t workers = std::max<std::size_t>(1, std::min(impl_->cfg.max_in_flight, batches));
-  std::size_t running = workers;
-  async_event all_done;
+  run->running = workers;
+  run->caller_state = co_await net::this_coro::cancellation_state;
   for (std::size_t w = 0; w < workers; ++w) {
     net::co_spawn(
         impl_->ex,
-        [&run, &running, &all_done]() -> net::awaitable<void> {
+        [run]() -> net::awaitable<void> {
           try {
-            co_await run.worker();
+            co_await run->worker();
           } catch (const std::exception& e) {
-            run.m.log->error("bitrix: batch worker failed: {}", e.what());
-            run.stopped = true;
+            run->m.log->error("bitrix: batch worker failed: {}", e.what());
+            run->stopped = true;
           }
-          --running;
-          all_done.notify_all();
+          --run->running;
+          run->all_done.notify_all();
         },
         net::detached);
   }
-  while (running > 0) co_await all_done.async_wait();
+  // Cancellation (through this coroutine's cancellation slot) stops the run instead of abandoning it:
+  // no new batch goes out, the ones on the wire finish under their deadlines (so their outcome is
+  // known, not ambiguous), every slot, limiter token and pacer grant is given back, and the commands
+  // never sent come back as not_executed. The caller's own next co_await then sees the cancellation.
+  const bool throw_before = co_await net::this_coro::throw_if_cancelled();
+  co_await net::this_coro::throw_if_cancelled(false);
+  while (run->running > 0) {
+    co_await run->all_done.async_wait();
+    if (!run->cancelled && run->caller_cancelled()) {
+      impl_->log->info("bitrix: batch run cancelled: {} command(s) not sent, waiting for {} in flight",
+                       run->pending.size(), run->in_flight);
+      run->cancelled = run->stopped = true;
+      run->wake.notify_all();
+    }
+  }
+  co_await net::this_coro::throw_if_cancelled(throw_before);
+  run->cancelled = run->cancelled || run->caller_cancelled();
 
-  for (std::size_t i = 0; i < run.cmds.size(); ++i) {
-    if (run.finished[i]) continue;  // only after a stop: a worker failed
+  for (std::size_t i = 0; i < run->cmds.size(); ++i) {
+    if (run->finished[i]) continue;  // only after a stop: cancelled, or a worker failed
     diagnostics d;
     d.kind = fault_kind::not_executed;
-    d.detail = "not sent: the batch run stopped";
-    run.results[i] = fail_all(std::span<const command>(&run.cmds[i], 1), d).front();
+    d.detail = run->cancelled ? "not sent: the batch run was cancelled" : "not sent: the batch run stopped";
+    run->finish(i, fail_all(std::span<const command>(&run->cmds[i], 1), d).front());
   }
-  co_return std::move(run.results);
+  co_return std::move(run->results);
 }
 
 }  // namespace b24sync::bitrix

@@ -33,6 +33,8 @@ namespace http = beast::http;
 using tcp = net::ip::tcp;
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
+constexpr std::size_t read_chunk_bytes = 64 * 1024;  // Beast's largest single read
+
 bool is_ip_literal(const std::string& host) {
   boost::system::error_code ec;
   (void)net::ip::make_address(host, ec);
@@ -49,12 +51,37 @@ std::string host_header(const origin& o) {
 }  // namespace
 
 connection::connection(net::any_io_executor ex, net::ssl::context& tls_ctx, origin key, bool verify_peer)
-    : key_(std::move(key)), verify_peer_(verify_peer) {
+    : key_(std::move(key)), verify_peer_(verify_peer), deadline_(ex) {
   if (key_.tls) {
     secure_.emplace(ex, tls_ctx);
   } else {
     plain_.emplace(ex);
   }
+  // Beast reads at most min(64 KiB, free capacity) per call, and never less than 512 bytes: an empty
+  // buffer would read a large answer in 512-byte sips, one system call (and handler) each.
+  buffer_.reserve(read_chunk_bytes);
+}
+
+void connection::arm_deadline(std::chrono::milliseconds limit) {
+  timed_out_ = false;
+  const std::uint64_t epoch = ++deadline_epoch_;
+  deadline_.expires_after(limit);
+  deadline_.async_wait([this, alive = std::weak_ptr<char>(alive_), epoch](const boost::system::error_code& ec) {
+    if (ec || alive.expired() || epoch != deadline_epoch_) return;  // disarmed, re-armed, or gone
+    timed_out_ = true;
+    // Closing (not just cancelling) also fails an operation that a composed read has yet to start.
+    boost::system::error_code ignored;
+    tcp().socket().close(ignored);
+  });
+}
+
+void connection::disarm_deadline() noexcept {
+  ++deadline_epoch_;
+  deadline_.cancel();
+}
+
+boost::system::error_code connection::step_error(const boost::system::error_code& ec) const noexcept {
+  return timed_out_ ? boost::system::error_code(beast::error::timeout) : ec;
 }
 
 beast::tcp_stream& connection::tcp() noexcept {
@@ -147,34 +174,39 @@ net::awaitable<exchange_result> connection::async_exchange(const http_request& r
     msg.prepare_payload();
   }
 
-  tcp().expires_after(cfg.timeouts.write);
+  // The stream's own timer would be re-armed for every chunk read: one deadline per step instead.
+  tcp().expires_never();
+  arm_deadline(cfg.timeouts.write);
   auto [wec, wn] = secure_ ? co_await http::async_write(*secure_, msg, use_tuple)
                            : co_await http::async_write(*plain_, msg, use_tuple);
+  disarm_deadline();
   r.bytes_sent = wn;
   r.request_sent = wn > 0;
-  if (wec) {
-    r.ec = wec;
+  r.request_written = !wec;  // even when the deadline closed the socket just after: it went out whole
+  if (wec || timed_out_) {
+    r.ec = step_error(wec);
     r.failed_step = transport_step::write;
     co_return r;
   }
-  r.request_written = true;
   r.request_sent = true;
 
+  // The string body reserves the announced Content-Length up front (no regrowth while reading).
   http::response_parser<http::string_body> parser;
   parser.body_limit(cfg.body_limit);
-  tcp().expires_after(cfg.timeouts.read);
+  arm_deadline(cfg.timeouts.read);
   auto [rec, rn] = secure_ ? co_await http::async_read(*secure_, buffer_, parser, use_tuple)
                            : co_await http::async_read(*plain_, buffer_, parser, use_tuple);
+  disarm_deadline();
   r.bytes_received = rn;
   r.response_started = parser.got_some();
   if (rec) {
-    r.ec = rec;
+    r.ec = step_error(rec);
     r.failed_step = transport_step::read;
     co_return r;
   }
-  tcp().expires_never();
+  // A complete answer stands even if the deadline passed just as it arrived (the socket is closed then).
   auto& res = parser.get();
-  r.keep_alive = res.keep_alive();
+  r.keep_alive = res.keep_alive() && !timed_out_;
   r.response.status = res.result_int();
   if (auto it = res.find(http::field::content_type); it != res.end()) r.response.content_type = it->value();
   if (auto it = res.find(http::field::location); it != res.end()) r.response.location = it->value();

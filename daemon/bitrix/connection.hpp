@@ -5,12 +5,15 @@
 #include "bitrix/http_transport.hpp"
 
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -43,7 +46,8 @@ class connection {
   /// sets out.ec, out.failed_step and out.detail; nothing of any request has been sent then.
   net::awaitable<void> async_open(const timeouts_config& timeouts, http_outcome& out);
 
-  /// Writes `req` and reads the whole response, each under its own deadline.
+  /// Writes `req` and reads the whole response, each under its own deadline (one timer per step,
+  /// not one per chunk: a 600 KiB answer arrives in dozens of reads).
   net::awaitable<exchange_result> async_exchange(const http_request& req, const transport_config& cfg);
 
   /// Sends TLS close_notify (ignoring a peer that hangs up without one) and closes the socket.
@@ -64,6 +68,12 @@ class connection {
  private:
   beast::tcp_stream& tcp() noexcept;
   bool verify_certificate(bool preverified, net::ssl::verify_context& ctx);
+  /// Starts the deadline of one step: when it passes before disarm_deadline(), the socket is closed,
+  /// which ends whatever operation is pending (or starts next) with an error.
+  void arm_deadline(std::chrono::milliseconds limit);
+  void disarm_deadline() noexcept;
+  /// The step's error as the caller should see it: beast::error::timeout when the deadline closed it.
+  [[nodiscard]] boost::system::error_code step_error(const boost::system::error_code& ec) const noexcept;
 
   origin key_;
   bool verify_peer_;
@@ -72,6 +82,11 @@ class connection {
   beast::flat_buffer buffer_;
   std::string verify_error_;
   std::size_t served_ = 0;
+  net::steady_timer deadline_;
+  std::uint64_t deadline_epoch_ = 0;  ///< bumped on every arm/disarm: a stale expiry does nothing
+  bool timed_out_ = false;
+  /// Expires with the connection: the deadline's handler may run after it is gone.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
 };
 
 }  // namespace b24sync::bitrix::detail

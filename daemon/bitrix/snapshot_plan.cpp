@@ -9,6 +9,7 @@
 #include <map>
 #include <limits>
 #include <string_view>
+#include <utility>
 
 namespace b24sync::bitrix {
 namespace {
@@ -164,8 +165,7 @@ std::error_code user_snapshot_planner::take_rows(const page_meta& meta, const co
     if (id <= last) return errc::snapshot_inconsistent;  // not ascending by ID: the coverage proof fails
     if (first == 0) first = id;
     last = id;
-    auto [it, inserted] = users_.insert_or_assign(id, std::move(*u));
-    if (!inserted) ++stats_.duplicates;
+    keep_user(std::move(*u));
   }
   const bool short_page = rows->size() < cfg_.page_size;
   interval claim{};
@@ -183,6 +183,10 @@ std::error_code user_snapshot_planner::take_rows(const page_meta& meta, const co
   if (!first_done_ && !meta.range && meta.start_or_above == 0) {
     first_done_ = true;
     stats_.first_total = o.total;
+    // Room for every user up front: growing a vector of 100,000 rows moves each several times into
+    // fresh memory. (Capped: `total` comes from the portal; untouched capacity costs no RAM anyway.)
+    users_.reserve(static_cast<std::size_t>(std::clamp<std::int64_t>(o.total.value_or(0), 0, 1'000'000)) +
+                   cfg_.page_size);
     plan_pages(o.total.value_or(static_cast<std::int64_t>(rows->size())));
   }
   return {};
@@ -238,8 +242,44 @@ std::error_code user_snapshot_planner::on_outcomes(std::span<const command_outco
   return check_request_budget(stats_, cfg_, done_);
 }
 
+void user_snapshot_planner::keep_user(portal_user u) {
+  if (users_.empty() || users_.back().id < u.id) {
+    users_.push_back(std::move(u));
+    return;
+  }
+  if (users_sorted_) {  // a row seen before (a later read wins), or one that belongs further up
+    auto it = std::lower_bound(users_.begin(), users_.end(), u.id,
+                               [](const portal_user& a, user_id id) { return a.id < id; });
+    if (it->id == u.id) {
+      ++stats_.duplicates;
+      *it = std::move(u);
+      return;
+    }
+    users_sorted_ = false;
+  }
+  users_.push_back(std::move(u));  // placed (and deduplicated) by take_users()
+}
+
 std::vector<portal_user> user_snapshot_planner::take_users() {
-  return take_values(users_);
+  if (users_sorted_) return std::exchange(users_, {});
+  // Stable by ID, so among rows with the same ID the one read last comes last and is kept.
+  std::vector<std::size_t> order(users_.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return users_[a].id < users_[b].id; });
+  std::vector<portal_user> out;
+  out.reserve(users_.size());
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    auto& u = users_[order[k]];
+    if (k + 1 < order.size() && users_[order[k + 1]].id == u.id) {
+      ++stats_.duplicates;
+      continue;
+    }
+    out.push_back(std::move(u));
+  }
+  users_.clear();
+  users_sorted_ = true;
+  return out;
 }
 
 department_snapshot_planner::department_snapshot_planner(const snapshot_config& cfg) : cfg_(cfg) {

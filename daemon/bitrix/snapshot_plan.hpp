@@ -95,6 +95,7 @@ class user_snapshot_planner {
   void queue_page(std::int64_t start);
   void queue_range(std::int64_t above, std::optional<std::int64_t> below);
   std::error_code take_rows(const page_meta& meta, const command_outcome& o);
+  void keep_user(portal_user u);
   boost::json::object base_params() const;
 
   snapshot_config cfg_;
@@ -106,7 +107,12 @@ class user_snapshot_planner {
   std::size_t outstanding_ = 0;
   std::vector<interval> covered_;
   std::map<std::string, page_meta, std::less<>> meta_;
-  std::map<std::int64_t, portal_user> users_;
+  /// Rows in arrival order. Pages mostly arrive in ID order, each overlapping the previous by one
+  /// row, so this usually stays sorted and unique and take_users() hands it over as is (a map of
+  /// 100,000 users cost more to drain into a vector than to fill). Rows that arrive out of order
+  /// (gap queries, answers overtaking each other) are appended and sorted out in take_users().
+  std::vector<portal_user> users_;
+  bool users_sorted_ = true;  ///< users_ is ascending by ID without duplicates
   snapshot_stats stats_;
 };
 

@@ -14,10 +14,15 @@
 #include <CLI/CLI.hpp>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 
 namespace {
@@ -25,6 +30,29 @@ namespace {
 namespace json = boost::json;
 namespace bx = b24sync::bitrix;
 using steady = std::chrono::steady_clock;
+
+// CPU seconds (user + system) of every thread of this process, by thread id, from /proc: the client
+// runs on the main thread, the emulator on its own, so the split shows which side bounds the wall time.
+std::map<long, double> thread_cpu_seconds() {
+  std::map<long, double> out;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(in, line)) continue;
+    const auto close = line.rfind(')');  // the command name may hold spaces: fields follow the ')'
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    double utime = 0, stime = 0;
+    for (int k = 3; k <= 15 && rest >> field; ++k) {
+      if (k == 14) utime = std::stod(field);
+      if (k == 15) stime = std::stod(field);
+    }
+    out[std::stol(entry.path().filename().string())] = (utime + stime) / tick;
+  }
+  return out;
+}
 
 double peak_rss_mib() {
   rusage ru{};
@@ -117,6 +145,7 @@ int main(int argc, char** argv) {
     const auto before = srv.stats().at("server").at("rest_requests").to_number<std::int64_t>();
     std::optional<bx::snapshot> snap;
     std::exception_ptr error;
+    const auto cpu_before = thread_cpu_seconds();
     const auto t0 = steady::now();
     boost::asio::co_spawn(ioc, bx::async_fetch_snapshot(c), [&](std::exception_ptr e, bx::snapshot s) {
       error = e;
@@ -124,6 +153,13 @@ int main(int argc, char** argv) {
     });
     ioc.run();
     const double wall = std::chrono::duration<double>(steady::now() - t0).count();
+    const auto cpu_after = thread_cpu_seconds();
+    const long client_tid = gettid();
+    double client_cpu = 0, emulator_cpu = 0;
+    for (const auto& [tid, sec] : cpu_after) {
+      const double used = sec - (cpu_before.contains(tid) ? cpu_before.at(tid) : 0.0);
+      (tid == client_tid ? client_cpu : emulator_cpu) += used;
+    }
     if (error) std::rethrow_exception(error);
     const auto emu_requests = srv.stats().at("server").at("rest_requests").to_number<std::int64_t>() - before;
     const double rss_after = peak_rss_mib();
@@ -136,13 +172,19 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(snap->http_requests));
     std::printf("  wall time: %.3f s; emulator serving time (replay of %d requests): %.3f s; ratio %.2f (target <= 1.10)\n",
                 wall, replay_requests, serve, wall / serve);
+    std::printf("  CPU during the fetch: client thread %.2f s, emulator thread(s) %.2f s (10 ms ticks)\n", client_cpu,
+                emulator_cpu);
+    // For `perf record -k mono` + `perf report --time A,B`: the fetch alone, without seeding or replay.
+    std::printf("  fetch window (CLOCK_MONOTONIC s): %.6f,%.6f\n",
+                std::chrono::duration<double>(t0.time_since_epoch()).count(),
+                std::chrono::duration<double>(t0.time_since_epoch()).count() + wall);
     std::printf("  peak RSS: %.1f MiB before the fetch (emulator + seed), %.1f MiB after (+%.1f MiB, %.0f B/user)\n",
                 rss_before, rss_after, rss_after - rss_before, (rss_after - rss_before) * 1048576.0 / users);
     std::printf("  bytes received: %.1f MiB\n", static_cast<double>(c.stats().bytes_received) / 1048576.0);
     std::printf("{\"bench\":\"snapshot\",\"users\":%d,\"requests\":%lld,\"wall_s\":%.3f,\"serve_s\":%.3f,\"ratio\":%.3f,"
-                "\"rss_delta_mib\":%.1f,\"exact\":%s}\n",
-                users, static_cast<long long>(emu_requests), wall, serve, wall / serve, rss_after - rss_before,
-                exact ? "true" : "false");
+                "\"client_cpu_s\":%.2f,\"emulator_cpu_s\":%.2f,\"rss_delta_mib\":%.1f,\"exact\":%s}\n",
+                users, static_cast<long long>(emu_requests), wall, serve, wall / serve, client_cpu, emulator_cpu,
+                rss_after - rss_before, exact ? "true" : "false");
     srv.stop();
     return exact ? 0 : 1;
   } catch (const std::exception& e) {

@@ -35,6 +35,7 @@ struct mini_reply {
   bool close_without_answer = false;  ///< hang up instead of answering
   bool close_after = false;           ///< answer with Connection: close, then hang up
   bool hang_up_after = false;         ///< answer as if keeping the connection, then hang up silently
+  bool stall = false;                 ///< never answer: hold the connection until the client hangs up
 };
 
 /// Serves connections on the io_context it is given. `handler` sees every request in arrival order.
@@ -98,6 +99,11 @@ class mini_server {
       requests.push_back(req);
       mini_reply reply = handler_(req);
       if (reply.close_without_answer) co_return;
+      if (reply.stall) {
+        char byte = 0;
+        (void)co_await stream.async_read_some(net::buffer(&byte, 1), net::as_tuple(net::use_awaitable));
+        co_return;
+      }
       reply.response.keep_alive(!reply.close_after && req.keep_alive());
       auto [wec, wn] = co_await http::async_write(stream, reply.response, net::as_tuple(net::use_awaitable));
       if (wec || reply.close_after || reply.hang_up_after || !req.keep_alive()) co_return;

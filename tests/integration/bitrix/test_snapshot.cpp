@@ -135,6 +135,10 @@ TEST_CASE("pages fetched two requests at a time: the same exact snapshot in the 
     const auto before = emu.rest_requests();
     auto s = run_co(ioc, async_fetch_snapshot(c));
     used.push_back(emu.rest_requests() - before);
+    // What an extra request was for, should one appear (retries, re-sent or refused commands).
+    INFO("retries ", c.stats().retries, ", resent ", s.user_stats.resent, "+", s.department_stats.resent,
+         ", OPERATION_TIME_LIMIT ", c.stats().operation_time_limit, ", QUERY_LIMIT ", c.stats().query_limit_exceeded,
+         ", transport failures ", c.stats().transport_failures, ", 503 ", c.stats().http_503);
     check_exact(s, dump);
     CHECK(s.departments.size() == 60);
     CHECK(s.user_stats.gap_queries == 0);

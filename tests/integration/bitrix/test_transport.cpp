@@ -221,3 +221,28 @@ TEST_CASE("secrets the portal echoes back are redacted in the diagnostics") {
   CHECK(r.error.description == "bad hook ***");
   CHECK(r.error_kind == error_class::permanent);
 }
+
+TEST_CASE("a server that reads the request and never answers: the read deadline ends it, the next call works") {
+  net::io_context ioc;
+  int n = 0;
+  mini_server srv(ioc, [&n](const mini_request&) {
+    auto r = ok_json("[]");
+    r.stall = ++n == 2;
+    return r;
+  });
+  auto cfg = config_for(http_base(srv));
+  cfg.timeouts.read = std::chrono::milliseconds(200);  // one deadline for the whole answer
+  cfg.retry.max_attempts = 1;
+  client c(ioc, cfg, nullptr);
+  REQUIRE(run_co(ioc, c.async_call("user.get")));
+  auto stalled = run_co(ioc, c.async_call("user.get"));
+  CHECK_FALSE(stalled);
+  CHECK(stalled.failed_step == transport_step::read);
+  CHECK(stalled.error_kind == error_class::retry_transport);
+  CHECK(stalled.error.detail.find("timeout") != std::string::npos);
+  CHECK(c.stats().transport_failures == 1);
+  // The timed-out connection is gone, not parked: the next call opens a fresh one and succeeds.
+  REQUIRE(run_co(ioc, c.async_call("user.get")));
+  CHECK(srv.requests.size() == 3);
+  CHECK(srv.connections() == 2);
+}

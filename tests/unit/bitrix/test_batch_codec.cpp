@@ -2,6 +2,7 @@
 #include "bitrix/batch_codec.hpp"
 
 #include <doctest/doctest.h>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include <stdexcept>
@@ -158,4 +159,34 @@ TEST_CASE("batch: wrong-shaped answer and whole-batch failures") {
   CHECK(classify(lost[2].error) == error_class::retry_transport);
   auto early = fail_all(cmds, make_transport_diagnostics("connection refused", false, false));
   CHECK(classify(early[1].error) == error_class::retry_transport);
+}
+
+TEST_CASE("batch: a consumed answer hands each result over in its arena, equal to the copying form") {
+  std::vector<command> cmds{{"a", "user.get", {}}, {"b", "user.get", {}}, {"a", "user.get", {}}};
+  const char* text = R"({"result": {"a": [{"ID": "1", "NAME": "Ann"}], "b": [{"ID": "2"}]},
+                         "result_total": {"a": 1, "b": 1}})";
+  auto arena = json::make_shared_resource<json::monotonic_resource>();
+  json::value answer = json::parse(text, arena);
+  const json::value copy = json::parse(text);
+  auto copied = parse_batch_result(cmds, copy);
+  auto moved = parse_batch_result(cmds, std::move(answer));
+  REQUIRE(moved.size() == 3);
+  for (std::size_t i = 0; i < moved.size(); ++i) {
+    CHECK(moved[i].ok == copied[i].ok);
+    CHECK(moved[i].result == copied[i].result);
+    CHECK(moved[i].total == copied[i].total);
+  }
+  CHECK(moved[0].result.at(0).at("NAME") == "Ann");
+  // Moved, not copied: the results still live in the answer's arena, which they keep alive.
+  CHECK(moved[0].result.storage() == arena);
+  CHECK(moved[1].result.storage() == arena);
+  // The copying form detaches from the answer (default storage).
+  CHECK(copied[0].result.storage() == json::storage_ptr());
+  // Two commands naming the same entry both get it (copied, in the arena), neither a moved-from husk.
+  CHECK(moved[2].result.at(0).at("ID") == "1");
+  CHECK(moved[2].result.storage() == arena);
+  // The answer itself may go: the results outlive it.
+  answer = nullptr;
+  arena = json::storage_ptr();
+  CHECK(moved[1].result.at(0).at("ID") == "2");
 }
