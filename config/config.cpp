@@ -133,7 +133,7 @@ policy_config parse_policy(const reader& r, const YAML::Node& node) {
 namespace {
 
 schedule_config parse_schedule(const reader& r, const YAML::Node& node) {
-  map_view m(r, node, "schedule", {"every", "cron"});
+  map_view m(r, node, "schedule", {"every", "cron", "on_source_change"});
   schedule_config s;
   if (m.has("every") && m.has("cron"))
     r.fail(*m.get("cron"), m.path_of("cron"), "give either every or cron, not both");
@@ -142,6 +142,7 @@ schedule_config parse_schedule(const reader& r, const YAML::Node& node) {
     if (d < std::chrono::seconds{1}) r.fail(*n, m.path_of("every"), "must be at least 1s");
     s.every = std::chrono::duration_cast<std::chrono::seconds>(d);
   }
+  m.read("on_source_change", s.on_source_change);
   if (auto n = m.get("cron")) {
     s.cron = r.str(*n, m.path_of("cron"));
     std::istringstream in(s.cron);

@@ -155,6 +155,7 @@ struct policy_config {
 struct schedule_config {
   std::chrono::seconds every = std::chrono::minutes{15};  // daemon: pause between run starts
   std::string cron;  // daemon: 5-field cron expression used instead of `every`; empty = use every
+  bool on_source_change = false;  // daemon: also run when a file source (CSV/LDIF) changes (debounced)
 };
 
 struct state_config {

@@ -15,6 +15,7 @@ struct origin {
   std::string location;    // file path, or LDAP URI
   std::size_t line = 0;    // 1-based line of the row/entry start; 0 when not file-based
   std::string dn;          // LDIF/LDAP: the entry's DN; empty for CSV
+  bool operator==(const origin&) const = default;
 };
 
 struct attribute {
@@ -37,6 +38,7 @@ struct source_record {
 struct reject {
   origin where;
   std::string reason;
+  bool operator==(const reject&) const = default;
 };
 
 bool iequals_ascii(std::string_view a, std::string_view b) noexcept;

@@ -21,6 +21,15 @@ struct global_options {
   bool quiet = false;
 };
 
+// The options `plan` and `sync` share.
+void add_run_options(CLI::App& cmd, run_options& o) {
+  cmd.add_option("-c,--config", o.config_path, "configuration file")->required();
+  cmd.add_option("--format", o.format, "report format: text|json|csv|html")
+      ->check(CLI::IsMember({"text", "json", "csv", "html"}));
+  cmd.add_option("--allow-deactivations", o.allow_deactivations,
+                 "accept up to N deactivations in this run (overrides policy.max_deactivations)");
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -46,6 +55,25 @@ int run_cli(int argc, char** argv) {
   explain_cmd->add_option("-c,--config", explain.config_path, "configuration file")->required();
   explain_cmd->add_option("key", explain.key, "the person's HR key")->required();
 
+  run_options plan;
+  auto* plan_cmd = cli.add_subcommand("plan", "show what a sync would change (dry run); never writes to the portal");
+  add_run_options(*plan_cmd, plan);
+  plan_cmd->add_option("-o,--output", plan.output, "write the report to FILE instead of stdout");
+  plan_cmd->add_flag("--detailed-exitcode", plan.detailed_exitcode, "exit 0: no changes, 2: changes, 3: guard tripped");
+
+  run_options sync;
+  auto* sync_cmd = cli.add_subcommand("sync", "plan, check the safety guards, and apply the changes to the portal");
+  add_run_options(*sync_cmd, sync);
+  sync_cmd->add_option("--plan", sync.plan_file,
+                       "apply this reviewed JSON plan (from `plan --format json`) if the portal still matches it");
+  sync_cmd->add_option("--report", sync.output, "write the run report to FILE instead of stdout");
+  sync_cmd->add_flag("--yes", sync.yes, "do not ask for confirmation on a terminal");
+
+  daemon_options daemon;
+  auto* daemon_cmd = cli.add_subcommand("daemon", "sync on the configured schedule until stopped (systemd Type=notify)");
+  daemon_cmd->add_option("-c,--config", daemon.config_path, "configuration file")->required();
+  daemon_cmd->add_option("--max-runs", daemon.max_runs, "stop after N runs (0: run until SIGTERM)");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -60,6 +88,10 @@ int run_cli(int argc, char** argv) {
   log_options log{global.log_level, global.log_format, global.quiet};
   if (check_cmd->parsed()) return run_check(check, log);
   if (explain_cmd->parsed()) return run_explain(explain, log);
+  plan.no_progress = sync.no_progress = global.no_progress;
+  if (plan_cmd->parsed()) return run_plan(plan, log);
+  if (sync_cmd->parsed()) return run_sync(sync, log);
+  if (daemon_cmd->parsed()) return run_daemon(daemon, log);
   return to_int(exit_code::usage);
 }
 

@@ -1,10 +1,10 @@
 // Text/JSON log formats on stderr; the JSON flag escapes the message so every line is valid JSON.
 #include "app/logging.hpp"
 
+#include "app/sd_notify.hpp"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
-
-#include <sys/stat.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -55,17 +55,6 @@ class journal_priority_flag final : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<journal_priority_flag>(); }
 };
 
-// systemd sets JOURNAL_STREAM=<dev>:<inode> for the stream it connects to stderr.
-bool stderr_is_journal() {
-  const char* js = std::getenv("JOURNAL_STREAM");
-  if (!js) return false;
-  struct stat st {};
-  if (fstat(2, &st) != 0) return false;
-  unsigned long long dev = 0, ino = 0;
-  if (std::sscanf(js, "%llu:%llu", &dev, &ino) != 2) return false;
-  return dev == static_cast<unsigned long long>(st.st_dev) && ino == static_cast<unsigned long long>(st.st_ino);
-}
-
 }  // namespace
 
 std::shared_ptr<spdlog::logger> make_logger(const log_options& options, const std::string& name) {
@@ -75,7 +64,7 @@ std::shared_ptr<spdlog::logger> make_logger(const log_options& options, const st
   if (options.format == "json") {
     formatter->add_flag<json_message_flag>('j').set_pattern(
         R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","logger":"%n","msg":"%j"})");
-  } else if (stderr_is_journal()) {
+  } else if (journal_stderr()) {
     formatter->add_flag<journal_priority_flag>('P').set_pattern("%P%v");
   } else {
     formatter->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");

@@ -48,6 +48,19 @@ bool read_number(std::string_view s, T& out) noexcept {
   return ec == std::errc{} && p == s.data() + s.size();
 }
 
+// Fields portal_user holds in typed members, and fields that change without anyone editing the user
+// (logins, presence, timestamps) or are not text (photos): none of them goes into portal_user::other.
+bool kept_elsewhere(std::string_view k) noexcept {
+  static constexpr std::string_view skipped[] = {
+      field::id, field::active, field::email, field::name, field::last_name, field::second_name,
+      field::xml_id, field::work_position, field::personal_phone, field::personal_mobile,
+      field::work_phone, field::uf_phone_inner, field::personal_birthday, field::uf_department,
+      field::user_type, "LAST_LOGIN", "DATE_REGISTER", "IS_ONLINE", "TIMESTAMP_X",
+      "LAST_ACTIVITY_DATE", "PERSONAL_PHOTO", "WORK_LOGO", "TIME_ZONE_OFFSET"};
+  return k.starts_with(field::uf_usr_prefix) ||
+         std::find(std::begin(skipped), std::end(skipped), k) != std::end(skipped);
+}
+
 user_type type_of(std::string_view s) noexcept {
   if (s == "employee") return user_type::employee;
   if (s == "extranet") return user_type::extranet;
@@ -98,7 +111,11 @@ std::optional<portal_user> user_from_json(const json::object& row, std::error_co
   }
   u.type = type_of(text(row, field::user_type));
   for (const auto& kv : row)
-    if (kv.key().starts_with(field::uf_usr_prefix)) u.uf.emplace(std::string(kv.key()), json::value(kv.value(), json::storage_ptr()));  // not the answer's arena
+    if (kv.key().starts_with(field::uf_usr_prefix)) {
+      u.uf.emplace(std::string(kv.key()), json::value(kv.value(), json::storage_ptr()));  // not the answer's arena
+    } else if (!kept_elsewhere(kv.key())) {
+      if (std::string t = text(row, kv.key()); !t.empty()) u.other.emplace(std::string(kv.key()), std::move(t));
+    }
   return u;
 }
 

@@ -101,6 +101,9 @@ struct portal_user {
   std::optional<std::chrono::year_month_day> personal_birthday;  ///< calendar date (trap 8)
   std::vector<department_id> departments;                        ///< sorted, unique
   std::map<std::string, boost::json::value, std::less<>> uf;     ///< every UF_USR_* field as sent
+  /// Every other non-empty scalar field (PERSONAL_CITY, WORK_COMPANY, UF_EMPLOYMENT_DATE...) as text,
+  /// so a mapping may target any standard field; volatile ones (LAST_LOGIN, IS_ONLINE...) are left out.
+  std::map<std::string, std::string, std::less<>> other;
   user_type type = user_type::unknown;
 };
 

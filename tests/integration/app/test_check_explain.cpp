@@ -1,107 +1,12 @@
 // `b24sync check` and `b24sync explain` as a user runs them: the real executable, the demo config and
 // sources, and the portal emulator on a loopback port. Asserts exit codes, output and secrecy.
-#include "server/server.hpp"
+#include "cli_fixture.hpp"
 
-#include <boost/json/parse.hpp>
 #include <doctest/doctest.h>
 
-#include <sys/stat.h>
-#include <sys/wait.h>
-
-#include <array>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
-namespace fs = std::filesystem;
-
-namespace {
-
-const fs::path demo_dir = fs::path(B24SYNC_TEST_DATA_DIR) / "demo";
-constexpr const char* webhook_code = "demo0webhook0secret";
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-struct run_result {
-  int exit = -1;
-  std::string output;  // stdout and stderr together
-};
-
-// A temp folder with a webhook file (mode 0600) and the emulator seeded with the demo portal.
-struct demo_env {
-  fs::path work;
-  b24emu::server emu;
-
-  demo_env() : work(make_work()), emu(options()) { emu.start(); }
-  ~demo_env() {
-    emu.stop();
-    std::error_code ec;
-    fs::remove_all(work, ec);
-  }
-
-  static fs::path make_work() {
-    std::string tmpl = (fs::temp_directory_path() / "b24sync-cli-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    return tmpl;
-  }
-  static b24emu::server_options options() {
-    b24emu::server_options o;
-    o.seed = boost::json::parse(read_file(demo_dir / "portal.json"));
-    return o;
-  }
-
-  void write_webhook(const std::string& content) {
-    fs::path p = work / "webhook";
-    std::ofstream(p, std::ios::trunc) << content << '\n';
-    ::chmod(p.c_str(), 0600);
-  }
-
-  run_result run(const std::string& args) {
-    std::string cmd = "B24_DEMO_PORTAL='" + emu.base_url() + "' B24_DEMO_WEBHOOK_FILE='" + (work / "webhook").string() +
-                      "' B24_DEMO_WORK='" + work.string() + "' '" + B24SYNC_EXE + "' " + args + " 2>&1";
-    run_result r;
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    std::array<char, 4096> buf{};
-    std::size_t n = 0;
-    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-    int status = ::pclose(pipe);
-    r.exit = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-  }
-
-  // A copy of the demo config with `from` replaced by `to`, next to the demo sources.
-  fs::path config_variant(const std::string& from, const std::string& to) {
-    std::string text = read_file(demo_dir / "b24sync.yaml");
-    auto pos = text.find(from);
-    REQUIRE(pos != std::string::npos);
-    text.replace(pos, from.size(), to);
-    fs::path p = demo_dir / ("test-variant-" + std::to_string(::getpid()) + ".yaml");
-    std::ofstream(p, std::ios::trunc) << text;
-    variants_.push_back(p);
-    return p;
-  }
-
-  std::vector<fs::path> variants_;
-};
-
-struct variant_cleanup {
-  demo_env& env;
-  ~variant_cleanup() {
-    for (const auto& p : env.variants_) fs::remove(p);
-  }
-};
-
-std::string demo_config() { return (demo_dir / "b24sync.yaml").string(); }
-
-}  // namespace
+using namespace b24test_cli;
 
 TEST_CASE("check on the demo config and portal: every check passes, exit 0, the secret never printed") {
   demo_env env;

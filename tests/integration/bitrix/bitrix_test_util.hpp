@@ -2,6 +2,7 @@
 // a logger that records every line (to check redaction), and emulator seeds.
 #pragma once
 
+#include "support/run_co.hpp"
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
@@ -20,24 +21,7 @@ namespace b24test {
 
 namespace net = boost::asio;
 
-/// Runs `a` on `ioc` until it finishes or `bound` passes (then throws). Rethrows its exception.
-template <class T>
-T run_co(net::io_context& ioc, net::awaitable<T> a, std::chrono::seconds bound = std::chrono::seconds(120)) {
-  std::optional<T> value;
-  std::exception_ptr error;
-  bool done = false;
-  net::co_spawn(ioc, std::move(a), [&](std::exception_ptr e, T v) {
-    error = e;
-    if (!e) value.emplace(std::move(v));
-    done = true;
-  });
-  ioc.restart();
-  const auto deadline = std::chrono::steady_clock::now() + bound;
-  while (!done && std::chrono::steady_clock::now() < deadline) ioc.run_one_until(deadline);
-  if (!done) throw std::runtime_error("coroutine did not finish in time");
-  if (error) std::rethrow_exception(error);
-  return std::move(*value);
-}
+using b24sync::test::run_co;
 
 inline void run_co(net::io_context& ioc, net::awaitable<void> a, std::chrono::seconds bound = std::chrono::seconds(120)) {
   auto wrapped = [](net::awaitable<void> inner) -> net::awaitable<int> {

@@ -108,3 +108,18 @@ TEST_CASE("user_fields: flags and ids") {
   CHECK_FALSE(json_to_id(json::value(0)));
   CHECK_FALSE(json_to_id(json::value("-3")));
 }
+
+TEST_CASE("user_fields: other standard fields are kept as text, volatile ones are not") {
+  std::error_code ec;
+  auto u = user_from_json(json::parse(R"({"ID":"3","PERSONAL_CITY":"Москва","WORK_COMPANY":"Ромашка",
+      "UF_EMPLOYMENT_DATE":"2020-01-09T03:00:00+03:00","UF_SKYPE":null,"PERSONAL_GENDER":"",
+      "PERSONAL_ZIP":101000,"LAST_LOGIN":"2026-11-30T10:00:00+03:00","IS_ONLINE":"N",
+      "TIMESTAMP_X":{},"EMAIL":"a@b.ru","UF_USR_HR_ID":"7"})").as_object(), ec);
+  REQUIRE(u);
+  CHECK(u->other == std::map<std::string, std::string, std::less<>>{
+                        {"PERSONAL_CITY", "Москва"},
+                        {"PERSONAL_ZIP", "101000"},
+                        {"UF_EMPLOYMENT_DATE", "2020-01-09T03:00:00+03:00"},
+                        {"WORK_COMPANY", "Ромашка"}});
+  CHECK(u->uf.size() == 1);  // UF_USR_* stay in uf, not in other
+}

@@ -1,0 +1,1174 @@
+// sync/diff.cpp: the diff engine — desired people + portal snapshot -> a deterministic plan. Pure:
+// department resolution, matching (identity field, state, e-mail), canonical field comparison,
+// outcomes and their order. See daemon/sync/README.md "## Engine" for the rules.
+#include "sync/diff.hpp"
+
+#include "config/date.hpp"
+#include "config/text.hpp"
+#include "sync/canonical.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <limits>
+#include <stdexcept>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+
+namespace b24sync::sync {
+namespace {
+
+using bitrix::portal_department;
+using bitrix::portal_user;
+using config::desired_person;
+using config::field_value;
+using detail::portal_slot;
+
+constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
+
+std::int64_t id_of(const portal_user& u) noexcept { return static_cast<std::int64_t>(u.id); }
+std::int64_t id_of(const portal_department& d) noexcept { return static_cast<std::int64_t>(d.id); }
+
+std::string in_quotes(std::string_view s) { return "\"" + std::string{s} + "\""; }
+
+// ---------------------------------------------------------------------------------------------
+// A flat open-addressing multimap string_view -> index, for 10^6 users without a node per entry.
+// Equal keys are all kept (duplicates are what conflicts are made of); lookups visit every one.
+class view_index {
+ public:
+  explicit view_index(std::size_t expected) {
+    std::size_t cap = 16;
+    while (cap < expected * 2) cap <<= 1;
+    slots_.assign(cap, slot{});
+    mask_ = cap - 1;
+  }
+  void insert(std::string_view key, std::uint32_t value) {
+    const std::size_t h = std::hash<std::string_view>{}(key);
+    std::size_t i = h & mask_;
+    while (slots_[i].value != none) i = (i + 1) & mask_;
+    slots_[i] = slot{h, key.data(), static_cast<std::uint32_t>(key.size()), value};
+  }
+  /// Calls `f(value)` for every entry equal to `key`, in insertion order of equal keys.
+  template <class F>
+  void find(std::string_view key, F&& f) const {
+    const std::size_t h = std::hash<std::string_view>{}(key);
+    for (std::size_t i = h & mask_; slots_[i].value != none; i = (i + 1) & mask_) {
+      const slot& s = slots_[i];
+      if (s.hash == h && std::string_view{s.data, s.size} == key) f(s.value);
+    }
+  }
+
+ private:
+  struct slot {
+    std::size_t hash = 0;
+    const char* data = nullptr;
+    std::uint32_t size = 0;
+    std::uint32_t value = none;
+  };
+  std::vector<slot> slots_;
+  std::size_t mask_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Departments: the snapshot's tree, path resolution (root-relative or from the root), and the
+// departments the plan creates.
+
+struct path_result {
+  enum class state { found, create, unknown } st = state::unknown;
+  std::int64_t id = 0;        // found
+  std::size_t pending = 0;    // create: index into department_resolver::pending_
+};
+
+class department_resolver {
+ public:
+  explicit department_resolver(const std::vector<portal_department>& deps) {
+    index_.reserve(deps.size());
+    for (const auto& d : deps) index_.emplace(id_of(d), &d);
+    for (const auto& d : deps) {
+      const bool has_parent = d.parent && index_.contains(static_cast<std::int64_t>(*d.parent));
+      const std::int64_t parent = has_parent ? static_cast<std::int64_t>(*d.parent) : 0;
+      children_[parent].push_back({config::utf8_lower(config::collapse_spaces(d.name)), id_of(d)});
+      if (!has_parent) roots_.push_back(id_of(d));
+    }
+    for (auto& [parent, list] : children_) std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
+      return a.second < b.second;  // lowest ID first: ambiguity resolves to it
+    });
+    std::sort(roots_.begin(), roots_.end());
+  }
+
+  /// Full " / "-joined path of an existing department, from the root.
+  const std::string& path_of(std::int64_t id) {
+    auto it = paths_.find(id);
+    if (it != paths_.end()) return it->second;
+    std::vector<std::string_view> names;
+    std::int64_t at = id;
+    for (std::size_t guard = 0; guard <= index_.size(); ++guard) {  // a cycle in bad data ends here
+      auto d = index_.find(at);
+      if (d == index_.end()) break;
+      names.push_back(d->second->name);
+      if (!d->second->parent) break;
+      at = static_cast<std::int64_t>(*d->second->parent);
+    }
+    std::string out;
+    for (auto n = names.rbegin(); n != names.rend(); ++n) out += (out.empty() ? "" : " / ") + std::string{*n};
+    return paths_.emplace(id, out.empty() ? "#" + std::to_string(id) : out).first->second;
+  }
+
+  /// Resolves one desired path (cached). With `create_missing`, missing levels become pending creates.
+  path_result resolve(const config::department_path& p, bool create_missing) {
+    std::size_t h = create_missing ? 1 : 0;
+    for (const auto& l : p.levels) h = h * 1099511628211ULL ^ std::hash<std::string>{}(l);
+    auto& bucket = cache_[h];
+    for (const auto& [key, create, r] : bucket)
+      if (create == create_missing && key == p.levels) return r;
+    path_result r = resolve_uncached(p, create_missing);
+    bucket.push_back({p.levels, create_missing, r});
+    return r;
+  }
+
+  /// Number of departments discovered missing so far (pending creates, discovery order).
+  std::size_t pending_count() const noexcept { return pending_.size(); }
+
+  /// Keeps the pending creates some op uses (and their parents), puts them in their final order
+  /// (parents first, then by path) and returns old index -> new index (`unused` for dropped ones).
+  std::vector<std::size_t> finalize(std::vector<bool> keep) {
+    keep.resize(pending_.size(), false);
+    for (std::size_t i = pending_.size(); i-- > 0;)  // a parent is always discovered before its child
+      if (keep[i] && pending_[i].parent_pending) keep[*pending_[i].parent_pending] = true;
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < pending_.size(); ++i)
+      if (keep[i]) order.push_back(i);
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return std::tie(pending_[a].sort_key, pending_[a].display) < std::tie(pending_[b].sort_key, pending_[b].display);
+    });
+    std::vector<std::size_t> remap(pending_.size(), unused);
+    for (std::size_t i = 0; i < order.size(); ++i) remap[order[i]] = i;
+    std::vector<pending> sorted;
+    sorted.reserve(order.size());
+    for (std::size_t i : order) {
+      sorted.push_back(pending_[i]);
+      if (sorted.back().parent_pending) sorted.back().parent_pending = remap[*sorted.back().parent_pending];
+    }
+    final_ = std::move(sorted);
+    return remap;
+  }
+  static constexpr std::size_t unused = static_cast<std::size_t>(-1);
+
+  std::vector<department_op> ops() const {
+    std::vector<department_op> out;
+    out.reserve(final_.size());
+    for (const auto& p : final_) out.push_back({p.display, p.name, p.parent_id, p.parent_pending});
+    return out;
+  }
+  const std::string& pending_path(std::size_t i) const { return pending_[i].display; }
+  std::vector<std::string>& warnings() { return warnings_; }
+
+ private:
+  struct pending {
+    std::string display;                   // " / "-joined, existing levels in the portal's spelling
+    std::string name;
+    std::vector<std::string> sort_key;     // canonical levels from the root: a parent is a prefix
+    std::optional<std::int64_t> parent_id;
+    std::optional<std::size_t> parent_pending;
+  };
+  struct cache_entry {
+    std::vector<std::string> levels;
+    bool create_missing = false;
+    path_result result;
+  };
+
+  // The child of `parent` (0 = top level) named `canon`, lowest ID on ambiguity (with a warning).
+  std::optional<std::int64_t> child(std::int64_t parent, const std::string& canon, const config::department_path& p) {
+    auto it = children_.find(parent);
+    if (it == children_.end()) return std::nullopt;
+    std::optional<std::int64_t> found;
+    std::vector<std::int64_t> all;
+    for (const auto& [name, id] : it->second)
+      if (name == canon) {
+        if (!found) found = id;
+        all.push_back(id);
+      }
+    if (all.size() > 1) {
+      std::string ids;
+      for (auto id : all) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+      std::string w = "department path " + in_quotes(config::to_string(field_value{config::department_list{p}})) +
+                      ": " + std::to_string(all.size()) + " departments are named " + in_quotes(canon) +
+                      " (IDs " + ids + "); using " + std::to_string(*found);
+      if (std::find(warnings_.begin(), warnings_.end(), w) == warnings_.end()) warnings_.push_back(std::move(w));
+    }
+    return found;
+  }
+
+  // Walks as deep as the portal's tree goes. Returns the deepest department found (0 = none) and
+  // how many levels it consumed.
+  std::pair<std::int64_t, std::size_t> walk(std::int64_t start, std::size_t from,
+                                            const std::vector<std::string>& canon,
+                                            const config::department_path& p) {
+    std::int64_t at = start;
+    std::size_t i = from;
+    for (; i < canon.size(); ++i) {
+      auto c = child(at, canon[i], p);
+      if (!c) break;
+      at = *c;
+    }
+    return {at, i};
+  }
+
+  path_result resolve_uncached(const config::department_path& p, bool create_missing) {
+    std::vector<std::string> canon;
+    canon.reserve(p.levels.size());
+    for (const auto& l : p.levels) canon.push_back(config::utf8_lower(config::collapse_spaces(l)));
+    if (canon.empty()) return {};
+    // From the top (the first level names the root), else just below the (lowest-ID) root.
+    const auto top = walk(0, 0, canon, p);
+    if (top.second == canon.size()) return {path_result::state::found, top.first, 0};
+    const std::int64_t root = roots_.empty() ? 0 : roots_.front();
+    std::pair<std::int64_t, std::size_t> below{root, 0};
+    if (root != 0) {
+      below = walk(root, 0, canon, p);
+      if (below.second == canon.size()) return {path_result::state::found, below.first, 0};
+    }
+    if (!create_missing) return {};
+    // Missing levels hang under the deeper partial match (the root when nothing matched; the top
+    // level only when the portal has no department at all).
+    const bool from_top = top.second > 0 && top.second >= below.second;
+    const std::int64_t anchor = from_top ? top.first : below.first;
+    const std::size_t from = from_top ? top.second : below.second;
+    // Create levels from[from..]; the first hangs under `anchor` (0: top level, only on an empty tree).
+    std::optional<std::size_t> parent_pending;
+    std::string key = std::to_string(anchor);
+    std::string display = anchor != 0 ? path_of(anchor) : std::string{};
+    std::vector<std::string> sort_key;
+    if (anchor != 0) {
+      for (std::int64_t at = anchor;;) {  // canonical names from the root down to the anchor
+        auto d = index_.find(at);
+        if (d == index_.end()) break;
+        sort_key.insert(sort_key.begin(), config::utf8_lower(config::collapse_spaces(d->second->name)));
+        if (!d->second->parent || sort_key.size() > index_.size()) break;
+        at = static_cast<std::int64_t>(*d->second->parent);
+      }
+    }
+    std::size_t last = 0;
+    for (std::size_t i = from; i < canon.size(); ++i) {
+      key += "/" + canon[i];
+      display += (display.empty() ? "" : " / ") + p.levels[i];
+      sort_key.push_back(canon[i]);
+      auto it = pending_by_key_.find(key);
+      if (it == pending_by_key_.end()) {
+        pending np{display, p.levels[i], sort_key, std::nullopt, parent_pending};
+        if (!parent_pending && anchor != 0) np.parent_id = anchor;
+        pending_.push_back(std::move(np));
+        it = pending_by_key_.emplace(key, pending_.size() - 1).first;
+      }
+      last = it->second;
+      parent_pending = last;
+    }
+    return {path_result::state::create, 0, last};
+  }
+
+  std::unordered_map<std::int64_t, const portal_department*> index_;
+  std::unordered_map<std::int64_t, std::vector<std::pair<std::string, std::int64_t>>> children_;
+  std::vector<std::int64_t> roots_;
+  std::unordered_map<std::int64_t, std::string> paths_;
+  std::unordered_map<std::size_t, std::vector<cache_entry>> cache_;
+  std::vector<pending> pending_;  // discovery order
+  std::vector<pending> final_;    // after finalize()
+  std::unordered_map<std::string, std::size_t> pending_by_key_;
+  std::vector<std::string> warnings_;
+};
+
+/// One desired UF_DEPARTMENT value, resolved.
+struct resolved_departments {
+  std::vector<std::int64_t> ids;              // existing, desired order, unique
+  std::vector<std::size_t> pending;           // to create (department_ops indexes), unique
+  std::vector<std::string> unknown;           // paths neither found nor creatable
+};
+
+// ---------------------------------------------------------------------------------------------
+// Fields: how each mapped field is compared and sent.
+
+enum class value_kind { text, email, phone, date, department, list };
+
+struct field_spec {
+  std::string name;
+  value_kind kind = value_kind::text;
+  portal_slot slot = portal_slot::other;
+  std::string region = "RU";    // phone
+  bool phone = false;           // list: items are phone numbers
+  bool create_missing = false;  // department
+};
+
+field_spec spec_for(const config::field_rule* rule, std::string name) {
+  field_spec s;
+  s.slot = detail::slot_of(name);
+  if (rule != nullptr) {
+    s.region = rule->region;
+    s.create_missing = rule->create_missing;
+  }
+  const auto tr = rule ? rule->transform : config::transform_kind::none;
+  s.phone = tr == config::transform_kind::phone;
+  if (tr == config::transform_kind::department || name == bitrix::field::uf_department)
+    s.kind = value_kind::department;
+  else if (rule && rule->multiple)
+    s.kind = value_kind::list;
+  else if (tr == config::transform_kind::phone)
+    s.kind = value_kind::phone;
+  else if (tr == config::transform_kind::date || name == bitrix::field::personal_birthday)
+    s.kind = value_kind::date;
+  else if (name == bitrix::field::email)
+    s.kind = value_kind::email;
+  s.name = std::move(name);
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The engine proper.
+
+struct person_match {
+  std::uint32_t user = none;       // index into portal users
+  match_kind by = match_kind::none;
+  bool conflict = false;           // skip as a conflict; the reason is in engine::conflicts_
+};
+
+class engine {
+ public:
+  explicit engine(const diff_input& in)
+      : in_(in), cfg_(*in.cfg), people_(in.desired->people), users_(in.portal->users),
+        depts_(in.portal->departments) {}
+
+  plan run() {
+    build_specs();
+    index_users();
+    order_people();
+    match_people();
+    plan out;
+    out.portal_url = in_.portal_url;
+    out.created_at = in_.created_at;
+    out.snapshot_fingerprint = snapshot_fingerprint(*in_.portal);
+    for (std::uint32_t p : person_order_) person_op(p);
+    portal_ops();
+    number_departments();
+    assemble(out);
+    return out;
+  }
+
+ private:
+  // --- set-up ------------------------------------------------------------------------------
+  void build_specs() {
+    for (const auto& r : cfg_.mapping.fields) {
+      if (std::any_of(specs_.begin(), specs_.end(), [&](const field_spec& s) { return s.name == r.field; }))
+        continue;
+      specs_.push_back(spec_for(&r, r.field));
+    }
+    const std::string& idf = cfg_.mapping.identity_field;
+    if (std::none_of(specs_.begin(), specs_.end(), [&](const field_spec& s) { return s.name == idf; }))
+      specs_.push_back(spec_for(nullptr, idf));
+    identity_slot_ = detail::slot_of(idf);
+    by_name_.resize(specs_.size());
+    for (std::size_t i = 0; i < by_name_.size(); ++i) by_name_[i] = i;
+    std::sort(by_name_.begin(), by_name_.end(), [&](auto a, auto b) { return specs_[a].name < specs_[b].name; });
+    identity_is_uf_ = idf.starts_with(bitrix::field::uf_usr_prefix);
+  }
+
+  std::string_view identity_of(std::uint32_t u) {
+    std::string scratch;
+    std::string_view v = detail::portal_text(users_[u], identity_slot_, cfg_.mapping.identity_field, scratch);
+    if (!scratch.empty() && v.data() == scratch.data()) {  // rendered (a number): keep it alive
+      owned_.push_back(std::string{detail::trim_view(v)});
+      return owned_.back();
+    }
+    return detail::trim_view(v);
+  }
+
+  void index_users() {
+    const std::size_t n = users_.size();
+    if (n >= none) throw std::length_error("make_plan: too many portal users");
+    by_id_.resize(n);
+    for (std::uint32_t i = 0; i < n; ++i) by_id_[i] = i;
+    if (!std::is_sorted(by_id_.begin(), by_id_.end(),
+                        [&](auto a, auto b) { return users_[a].id < users_[b].id; }))
+      std::sort(by_id_.begin(), by_id_.end(), [&](auto a, auto b) { return users_[a].id < users_[b].id; });
+    identity_.resize(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      identity_[i] = identity_of(i);
+      if (!identity_[i].empty()) identity_index_.insert(identity_[i], i);
+    }
+    claim_.assign(n, none);
+    touched_.assign(n, false);
+    for (auto id : cfg_.policy.protected_ids) protected_ids_.push_back(id);
+    std::sort(protected_ids_.begin(), protected_ids_.end());
+  }
+
+  /// The e-mail index, built on the first e-mail look-up: a run where every person is found by the
+  /// HR key (the steady state) never pays for it.
+  const view_index& email_index() {
+    if (email_index_) return *email_index_;
+    email_index_.emplace(users_.size());
+    for (std::uint32_t i = 0; i < users_.size(); ++i) {
+      std::string scratch;
+      std::string_view e = detail::lower_view(detail::trim_view(users_[i].email), scratch);
+      if (!scratch.empty() && e.data() == scratch.data()) {
+        owned_.push_back(std::move(scratch));
+        e = owned_.back();
+      }
+      if (!e.empty()) email_index_->insert(e, i);
+    }
+    return *email_index_;
+  }
+
+  std::optional<std::uint32_t> user_by_id(std::int64_t id) const {
+    auto it = std::lower_bound(by_id_.begin(), by_id_.end(), id,
+                               [&](std::uint32_t u, std::int64_t v) { return id_of(users_[u]) < v; });
+    if (it == by_id_.end() || id_of(users_[*it]) != id) return std::nullopt;
+    return *it;
+  }
+
+  void order_people() {
+    person_order_.resize(people_.size());
+    for (std::uint32_t i = 0; i < people_.size(); ++i) person_order_[i] = i;
+    if (!std::is_sorted(person_order_.begin(), person_order_.end(),
+                        [&](auto a, auto b) { return people_[a].key < people_[b].key; }))
+      std::stable_sort(person_order_.begin(), person_order_.end(),
+                       [&](auto a, auto b) { return people_[a].key < people_[b].key; });
+  }
+
+  // --- matching ------------------------------------------------------------------------------
+  static std::string user_list(const std::vector<std::uint32_t>& found, const std::vector<portal_user>& users) {
+    std::string s;
+    for (std::size_t i = 0; i < found.size(); ++i)
+      s += (i == 0 ? "" : i + 1 == found.size() ? " and " : ", ") + std::to_string(id_of(users[found[i]]));
+    return s;
+  }
+
+  /// The person's match; on a conflict, `m.conflict` is set and `why` says what clashed.
+  person_match match_one(const desired_person& p, std::string& why) {
+    person_match m;
+    for (auto key : cfg_.mapping.match) {
+      std::vector<std::uint32_t>& found = found_;  // reused: no allocation per person
+      found.clear();
+      if (key == config::match_key::employee_id) {
+        identity_index_.find(p.key, [&](std::uint32_t u) { found.push_back(u); });
+        if (found.size() > 1) {
+          std::sort(found.begin(), found.end(), [&](auto a, auto b) { return users_[a].id < users_[b].id; });
+          for (auto u : found) touched_[u] = true;
+          m.conflict = true;
+          why = "HR key " + in_quotes(p.key) + " is in " + cfg_.mapping.identity_field + " of portal users " +
+                       user_list(found, users_) + "; none is touched";
+          return m;
+        }
+        if (found.size() == 1) return {found.front(), match_kind::identity_field, {}};
+        if (auto it = in_.identities.key_to_user.find(p.key); it != in_.identities.key_to_user.end())
+          if (auto u = user_by_id(it->second)) return {*u, match_kind::state, {}};
+      } else {
+        auto e = p.fields.find(std::string{bitrix::field::email});
+        const std::string* email = e == p.fields.end() ? nullptr : std::get_if<std::string>(&e->second);
+        if (email == nullptr || email->empty()) continue;
+        std::string scratch;
+        std::string_view want = detail::lower_view(detail::trim_view(*email), scratch);
+        email_index().find(want, [&](std::uint32_t u) { found.push_back(u); });
+        if (found.size() > 1) {
+          std::sort(found.begin(), found.end(), [&](auto a, auto b) { return users_[a].id < users_[b].id; });
+          for (auto u : found) touched_[u] = true;
+          m.conflict = true;
+          why = "e-mail " + std::string{want} + " belongs to portal users " + user_list(found, users_) +
+                       "; none is touched";
+          return m;
+        }
+        if (found.size() == 1) {
+          const std::uint32_t u = found.front();
+          // A UF_USR_* identity naming someone else: the address was reused, not this person's account.
+          if (identity_is_uf_ && !identity_[u].empty() && identity_[u] != p.key) {
+            touched_[u] = true;
+            m.conflict = true;
+            why = "e-mail " + std::string{want} + " belongs to portal user " + std::to_string(id_of(users_[u])) +
+                         ", which carries HR key " + in_quotes(identity_[u]) + " in " + cfg_.mapping.identity_field;
+            return m;
+          }
+          return {u, match_kind::email, {}};
+        }
+      }
+    }
+    return m;
+  }
+
+  void match_people() {
+    matches_.resize(people_.size());
+    unchanged_.assign(people_.size(), false);
+    for (std::uint32_t p : person_order_) {
+      std::string why;
+      matches_[p] = match_one(people_[p], why);
+      if (matches_[p].conflict) conflicts_.emplace(p, std::move(why));
+      const std::uint32_t u = matches_[p].user;
+      if (u == none) continue;
+      if (claim_[u] == none) {
+        claim_[u] = p;
+      } else {
+        extra_claims_[u].push_back(p);
+      }
+    }
+    // Two (or more) people on one portal user: each is a conflict naming the others.
+    for (auto& [u, extra] : extra_claims_) {
+      std::vector<std::uint32_t> all{claim_[u]};
+      all.insert(all.end(), extra.begin(), extra.end());
+      for (std::uint32_t p : all) {
+        std::string others;
+        for (std::uint32_t q : all)
+          if (q != p) others += (others.empty() ? "" : ", ") + in_quotes(people_[q].key);
+        matches_[p].conflict = true;
+        conflicts_[p] = "portal user " + std::to_string(id_of(users_[u])) + " is also matched by key " + others;
+      }
+      touched_[u] = true;
+    }
+  }
+
+  // --- departments ---------------------------------------------------------------------------
+  /// The person's departments, resolved (a reference to a buffer reused for the next person).
+  const resolved_departments& departments_of(const desired_person& p) {
+    resolved_departments& r = depts_buffer_;
+    r.ids.clear();
+    r.pending.clear();
+    r.unknown.clear();
+    for (const auto& s : specs_) {
+      if (s.kind != value_kind::department) continue;
+      auto it = p.fields.find(s.name);
+      if (it == p.fields.end()) continue;
+      resolve_value(it->second, s, r);
+    }
+    return r;
+  }
+
+  void resolve_value(const field_value& v, const field_spec& s, resolved_departments& r) {
+    auto add_path = [&](const config::department_path& path) {
+      path_result res = depts_.resolve(path, s.create_missing);
+      switch (res.st) {
+        case path_result::state::found:
+          if (std::find(r.ids.begin(), r.ids.end(), res.id) == r.ids.end()) r.ids.push_back(res.id);
+          break;
+        case path_result::state::create:
+          if (std::find(r.pending.begin(), r.pending.end(), res.pending) == r.pending.end())
+            r.pending.push_back(res.pending);
+          break;
+        case path_result::state::unknown:
+          r.unknown.push_back(config::to_string(field_value{config::department_list{path}}));
+          break;
+      }
+    };
+    if (const auto* list = std::get_if<config::department_list>(&v)) {
+      for (const auto& path : *list) add_path(path);
+    } else if (const auto* text = std::get_if<std::string>(&v)) {  // a literal built by hand
+      if (!detail::trim_view(*text).empty()) add_path(config::department_path{{*text}});
+    } else if (const auto* strings = std::get_if<config::string_list>(&v)) {
+      for (const auto& t : *strings) add_path(config::department_path{{t}});
+    }
+  }
+
+  std::string department_text(const resolved_departments& r) {
+    std::string s;
+    for (auto id : r.ids) s += (s.empty() ? "" : "; ") + depts_.path_of(id);
+    for (auto i : r.pending) s += (s.empty() ? "" : "; ") + depts_.pending_path(i);
+    return s;
+  }
+
+  wire_value department_wire(const resolved_departments& r) const {
+    std::vector<std::string> w;
+    for (auto id : r.ids) w.push_back(std::to_string(id));
+    for (auto i : r.pending) w.push_back(placeholder + std::to_string(i));
+    return w;
+  }
+
+  // --- field comparison ----------------------------------------------------------------------
+  /// Appends a field_change when the desired value differs from the portal's (or always, for a
+  /// create: `u` == nullptr, empty values left out).
+  void diff_field(const field_spec& s, const field_value& want, const portal_user* u,
+                  const resolved_departments& depts, std::vector<field_change>& out) {
+    std::string scratch;
+    switch (s.kind) {
+      case value_kind::department: {
+        if (u == nullptr) {
+          if (depts.ids.empty() && depts.pending.empty()) return;
+          out.push_back({s.name, {}, department_text(depts), department_wire(depts)});
+          return;
+        }
+        // Reused buffers: no allocation per person once they have grown.
+        std::vector<std::int64_t>& want_ids = want_ids_;
+        want_ids.assign(depts.ids.begin(), depts.ids.end());
+        std::sort(want_ids.begin(), want_ids.end());
+        std::vector<std::int64_t>& have = have_ids_;
+        have.clear();
+        for (auto d : u->departments) have.push_back(static_cast<std::int64_t>(d));
+        if (!std::is_sorted(have.begin(), have.end())) std::sort(have.begin(), have.end());
+        have.erase(std::unique(have.begin(), have.end()), have.end());
+        if (depts.pending.empty() && want_ids == have) return;
+        std::string before;
+        for (auto id : have) before += (before.empty() ? "" : "; ") + depts_.path_of(id);
+        out.push_back({s.name, std::move(before), department_text(depts), department_wire(depts)});
+        return;
+      }
+      case value_kind::list: {
+        std::vector<std::string> want_list;
+        if (const auto* l = std::get_if<config::string_list>(&want)) want_list = *l;
+        else if (const auto* t = std::get_if<std::string>(&want); t && !t->empty()) want_list = {*t};
+        else if (std::holds_alternative<std::chrono::year_month_day>(want)) want_list = {config::to_string(want)};
+        if (u == nullptr) {
+          if (want_list.empty()) return;
+          out.push_back({s.name, {}, detail::join(want_list, ", "), want_list});
+          return;
+        }
+        std::vector<std::string> have = detail::portal_list(*u, s.slot, s.name);
+        auto canon = [&](std::vector<std::string> v) {
+          for (auto& x : v)
+            x = s.name == bitrix::field::email ? detail::canonical_email(x)
+                : s.phone                       ? detail::canonical_phone(x, s.region)
+                                                : detail::canonical_text(x);
+          std::sort(v.begin(), v.end());
+          return v;
+        };
+        if (have == want_list) return;
+        std::vector<std::string> have_c = canon(have);
+        if (have_c == canon(want_list)) return;
+        for (auto& h : have) h = detail::canonical_text(h);
+        out.push_back({s.name, detail::join(have, ", "), detail::join(want_list, ", "), want_list});
+        return;
+      }
+      case value_kind::date: {
+        const auto* d = std::get_if<std::chrono::year_month_day>(&want);
+        const std::string after = d ? config::to_iso(*d) : config::to_string(want);
+        if (u == nullptr) {
+          if (!after.empty()) out.push_back({s.name, {}, after, after});
+          return;
+        }
+        auto have = detail::portal_date(*u, s.slot, s.name);
+        if (d && have && *have == *d) return;
+        std::string before = have ? config::to_iso(*have)
+                                  : detail::canonical_text(detail::portal_text(*u, s.slot, s.name, scratch));
+        if (!d && before == detail::canonical_text(after)) return;  // kept text vs text, or both empty
+        out.push_back({s.name, std::move(before), after, after});
+        return;
+      }
+      case value_kind::text:
+      case value_kind::email:
+      case value_kind::phone: {
+        std::string after_storage;
+        const std::string* after = std::get_if<std::string>(&want);
+        if (after == nullptr) {
+          after_storage = config::to_string(want);
+          after = &after_storage;
+        }
+        if (u == nullptr) {
+          if (!after->empty()) out.push_back({s.name, {}, *after, *after});
+          return;
+        }
+        std::string_view have = detail::portal_text(*u, s.slot, s.name, scratch);
+        if (s.kind == value_kind::email) {
+          if (detail::same_email(*after, have)) return;
+          out.push_back({s.name, detail::canonical_email(have), *after, *after});
+        } else if (s.kind == value_kind::phone) {
+          if (detail::same_phone(*after, have, s.region)) return;
+          out.push_back({s.name, detail::canonical_phone(have, s.region), *after, *after});
+        } else {
+          if (detail::same_text(*after, have)) return;
+          out.push_back({s.name, detail::canonical_text(have), *after, *after});
+        }
+        return;
+      }
+    }
+  }
+
+  /// Every differing mapped field of `p` against `u` (nullptr: a create, every non-empty field), in
+  /// mapping order, then the identity field, then any field the mapping does not list (by name).
+  std::vector<field_change> diff_person(const desired_person& p, const portal_user* u,
+                                        const resolved_departments& depts) {
+    // One merge walk over the person's fields (a map sorted by name) and the specs sorted by name:
+    // no per-field tree look-up. Changes are tagged with their spec's mapping position, then ordered.
+    std::vector<field_change> out;
+    tags_.clear();
+    auto diff_tagged = [&](const field_spec& spec, const field_value& v, std::size_t tag) {
+      const std::size_t before = out.size();
+      diff_field(spec, v, u, depts, out);
+      if (out.size() > before) tags_.push_back(tag);
+    };
+    std::size_t extra = specs_.size();  // fields no rule lists (hand-built input) come last, by name
+    auto diff_extra = [&](const std::string& name, const field_value& value) {
+      field_spec spec = spec_for(nullptr, name);
+      if (std::holds_alternative<config::string_list>(value)) spec.kind = value_kind::list;
+      if (std::holds_alternative<std::chrono::year_month_day>(value)) spec.kind = value_kind::date;
+      diff_tagged(spec, value, extra++);
+    };
+    auto it = p.fields.begin();
+    std::size_t j = 0;
+    while (it != p.fields.end() && j < by_name_.size()) {
+      const field_spec& spec = specs_[by_name_[j]];
+      const int c = it->first.compare(spec.name);
+      if (c == 0) {
+        diff_tagged(spec, it->second, by_name_[j]);
+        ++it;
+        ++j;
+      } else if (c < 0) {
+        diff_extra(it->first, it->second);
+        ++it;
+      } else {
+        ++j;
+      }
+    }
+    for (; it != p.fields.end(); ++it) diff_extra(it->first, it->second);
+    if (out.size() > 1 && !std::is_sorted(tags_.begin(), tags_.end())) {
+      std::vector<std::size_t> idx(out.size());
+      for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+      std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return tags_[a] < tags_[b]; });
+      std::vector<field_change> sorted;
+      sorted.reserve(out.size());
+      for (std::size_t i : idx) sorted.push_back(std::move(out[i]));
+      out = std::move(sorted);
+    }
+    return out;
+  }
+
+  // --- outcomes ------------------------------------------------------------------------------
+  /// Listed in policy.protected by the portal user's ID or e-mail, or by the person's desired e-mail.
+  bool is_protected(const portal_user* u, const desired_person* p) const {
+    if (u && std::binary_search(protected_ids_.begin(), protected_ids_.end(), id_of(*u))) return true;
+    const auto& emails = cfg_.policy.protected_emails;
+    if (emails.empty()) return false;
+    auto listed = [&](std::string_view e) {
+      if (e.empty()) return false;
+      const std::string c = detail::canonical_email(e);
+      return std::find(emails.begin(), emails.end(), c) != emails.end();
+    };
+    return (u && listed(u->email)) || (p && listed(desired_text(*p, bitrix::field::email)));
+  }
+
+  bool is_webhook(const portal_user& u) const { return in_.webhook_user && *in_.webhook_user == id_of(u); }
+
+  static std::string desired_text(const desired_person& p, std::string_view field) {
+    auto it = p.fields.find(std::string{field});
+    return it == p.fields.end() ? std::string{} : config::to_string(it->second);
+  }
+
+  static std::string display_name(std::string_view first, std::string_view last) {
+    std::string s{detail::trim_view(first)};
+    if (!detail::trim_view(last).empty()) s += (s.empty() ? "" : " ") + std::string{detail::trim_view(last)};
+    return s;
+  }
+
+  user_op person_base(const desired_person& p, op_kind kind, const person_match& m) const {
+    user_op op;
+    op.kind = kind;
+    op.key = p.key;
+    if (m.user != none) op.user_id = id_of(users_[m.user]);
+    op.matched_by = m.by;
+    op.email = desired_text(p, bitrix::field::email);
+    op.name = display_name(desired_text(p, bitrix::field::name), desired_text(p, bitrix::field::last_name));
+    op.origins = p.origins;
+    return op;
+  }
+
+  void skip_person(const desired_person& p, const person_match& m, skip_reason why, std::string reason) {
+    user_op op = person_base(p, op_kind::skip, m);
+    op.skip = why;
+    op.reason = std::move(reason);
+    push(std::move(op));
+  }
+
+  /// False (and the person skipped, a reject added) when a department path is unknown.
+  bool departments_known(const desired_person& p, const person_match& m, const resolved_departments& d) {
+    if (d.unknown.empty()) return true;
+    std::string list;
+    for (const auto& u : d.unknown) list += (list.empty() ? "" : ", ") + in_quotes(u);
+    const std::string reason = (d.unknown.size() == 1 ? "unknown department " : "unknown departments ") + list;
+    connectors::reject r;
+    if (!p.origins.empty()) r.where = p.origins.front();
+    r.reason = "key " + p.key + ": " + reason;
+    rejects_.push_back(std::move(r));
+    skip_person(p, m, skip_reason::unknown_department,
+                reason + " (not on the portal; departments.create_missing is off)");
+    return false;
+  }
+
+  void person_op(std::uint32_t pi) {
+    const desired_person& p = people_[pi];
+    const person_match& m = matches_[pi];
+    if (m.conflict) {
+      skip_person(p, m, skip_reason::conflict, conflicts_.at(pi));
+      return;
+    }
+    if (m.user == none) {
+      if (!p.active) {
+        skip_person(p, m, skip_reason::inactive_new, "terminated in the source (" + p.inactive_reason +
+                                                         ") and not on the portal: nothing to create");
+        return;
+      }
+      if (is_protected(nullptr, &p)) {
+        skip_person(p, m, skip_reason::protected_user, "e-mail listed in policy.protected");
+        return;
+      }
+      if (!cfg_.policy.create) {
+        skip_person(p, m, skip_reason::policy, "not on the portal and policy.create is false");
+        return;
+      }
+      const resolved_departments& d = departments_of(p);
+      if (!departments_known(p, m, d)) return;
+      user_op op = person_base(p, op_kind::create, m);
+      op.changes = diff_person(p, nullptr, d);
+      op.needs_departments = d.pending;
+      push(std::move(op));
+      return;
+    }
+    const portal_user& u = users_[m.user];
+    if (is_webhook(u)) {
+      skip_person(p, m, skip_reason::webhook_user, "the webhook's own user is never edited");
+      return;
+    }
+    if (is_protected(&u, &p)) {
+      skip_person(p, m, skip_reason::protected_user, "listed in policy.protected");
+      return;
+    }
+    if (!p.active) {
+      if (!u.active) {
+        push_unchanged(pi);
+      } else if (cfg_.policy.on_terminated == config::leaver_action::deactivate) {
+        user_op op = person_base(p, op_kind::deactivate, m);
+        op.changes.push_back({std::string{bitrix::field::active}, "Y", "N", std::string{"N"}});
+        op.reason = "terminated: " + p.inactive_reason;
+        push(std::move(op));
+      } else {
+        skip_person(p, m, skip_reason::policy,
+                    "terminated in the source (" + p.inactive_reason + ") and policy.on_terminated is ignore");
+      }
+      return;
+    }
+    const resolved_departments& d = departments_of(p);
+    if (!departments_known(p, m, d)) return;
+    std::vector<field_change> changes = diff_person(p, &u, d);
+    if (!u.active) {
+      if (!cfg_.policy.reactivate) {
+        skip_person(p, m, skip_reason::policy, "dismissed on the portal and policy.reactivate is false");
+        return;
+      }
+      user_op op = person_base(p, op_kind::reactivate, m);
+      op.changes.push_back({std::string{bitrix::field::active}, "N", "Y", std::string{"Y"}});
+      if (cfg_.policy.update) {
+        op.needs_departments = d.pending;
+        for (auto& c : changes) op.changes.push_back(std::move(c));
+      }
+      op.reason = "active in the source, dismissed on the portal";
+      push(std::move(op));
+      return;
+    }
+    if (changes.empty()) {
+      push_unchanged(pi);
+      return;
+    }
+    if (!cfg_.policy.update) {
+      skip_person(p, m, skip_reason::policy,
+                  std::to_string(changes.size()) + " field(s) differ and policy.update is false");
+      return;
+    }
+    user_op op = person_base(p, op_kind::update, m);
+    op.changes = std::move(changes);
+    op.needs_departments = d.pending;
+    push(std::move(op));
+  }
+
+  // Unchanged ops are the bulk of a plan: only marked here and built in place, in order, by assemble().
+  void push_unchanged(std::uint32_t pi) { unchanged_[pi] = true; }
+
+  /// Portal users no person claimed: missing ones managed by b24sync, and why others are left alone.
+  void portal_ops() {
+    std::vector<std::int64_t> rejected_ids;
+    for (const auto& key : in_.desired->rejected_keys)
+      if (auto it = in_.identities.key_to_user.find(key); it != in_.identities.key_to_user.end())
+        rejected_ids.push_back(it->second);
+    std::sort(rejected_ids.begin(), rejected_ids.end());
+    std::vector<std::string> sorted_keys;  // the contract says sorted; a hand-built input may not be
+    const std::vector<std::string>* rkp = &in_.desired->rejected_keys;
+    if (!std::is_sorted(rkp->begin(), rkp->end())) {
+      sorted_keys = *rkp;
+      std::sort(sorted_keys.begin(), sorted_keys.end());
+      rkp = &sorted_keys;
+    }
+    const auto& rk = *rkp;
+    const bool deactivate_missing = cfg_.policy.on_missing == config::leaver_action::deactivate;
+    for (std::uint32_t u : by_id_) {
+      const portal_user& pu = users_[u];
+      const bool claimed = claim_[u] != none;
+      const bool managed = claimed || in_.identities.managed.contains(id_of(pu)) ||
+                           (identity_is_uf_ && !identity_[u].empty());
+      if (managed && pu.active) ++managed_active_;
+      if (claimed || touched_[u] || !pu.active || !deactivate_missing) continue;
+      user_op op;
+      op.kind = op_kind::skip;
+      op.user_id = id_of(pu);
+      op.email = pu.email;
+      op.name = display_name(pu.name, pu.last_name);
+      const std::string_view idv = identity_[u];
+      if (is_webhook(pu)) {
+        op.skip = skip_reason::webhook_user;
+        op.reason = "the webhook's own user is never deactivated";
+      } else if (is_protected(&pu, nullptr)) {
+        op.skip = skip_reason::protected_user;
+        op.reason = "listed in policy.protected";
+      } else if (!managed) {
+        op.skip = skip_reason::not_managed;
+        op.reason = "not in any source and not managed by b24sync";
+      } else if ((!idv.empty() && std::binary_search(rk.begin(), rk.end(), idv)) ||
+                 std::binary_search(rejected_ids.begin(), rejected_ids.end(), id_of(pu))) {
+        op.skip = skip_reason::rejected_row;
+        op.reason = "the source rows of this person were rejected: not deactivated";
+      } else {
+        op.kind = op_kind::deactivate;
+        op.reason = "missing from all sources";
+        op.changes.push_back({std::string{bitrix::field::active}, "Y", "N", std::string{"N"}});
+      }
+      push(std::move(op));
+    }
+  }
+
+  // Ops go to one bucket per kind. Portal-user ops (empty key) are pushed after all person ops;
+  // assemble() puts them first within their kind, so "by key, then user ID" holds without sorting.
+  void push(user_op op) {
+    auto& b = op.key.empty() ? keyless_[static_cast<std::size_t>(op.kind)] : buckets_[static_cast<std::size_t>(op.kind)];
+    b.push_back(std::move(op));
+  }
+
+  /// Orders the departments the emitted ops need and rewrites their "$dept:<n>" placeholders from
+  /// discovery order to the final department_ops indexes.
+  void number_departments() {
+    if (depts_.pending_count() == 0) return;
+    std::vector<bool> used(depts_.pending_count(), false);
+    auto each_op = [&](auto&& f) {
+      for (auto& b : buckets_)
+        for (auto& op : b) f(op);
+      for (auto& b : keyless_)
+        for (auto& op : b) f(op);
+    };
+    each_op([&](user_op& op) {
+      for (auto i : op.needs_departments) used[i] = true;
+    });
+    const std::vector<std::size_t> remap = depts_.finalize(std::move(used));
+    each_op([&](user_op& op) {
+      if (op.needs_departments.empty()) return;
+      for (auto& i : op.needs_departments) i = remap[i];
+      for (auto& c : op.changes) {
+        auto* list = std::get_if<std::vector<std::string>>(&c.value);
+        if (list == nullptr) continue;
+        for (auto& v : *list)
+          if (v.starts_with(placeholder)) v = placeholder + std::to_string(remap[std::stoul(v.substr(placeholder.size()))]);
+      }
+    });
+  }
+
+  void assemble(plan& out) {
+    out.departments = depts_.ops();
+    std::size_t unchanged = 0;
+    for (std::uint32_t pi : person_order_) unchanged += unchanged_[pi] ? 1 : 0;
+    std::size_t total = unchanged;
+    for (std::size_t k = 0; k < kinds; ++k) total += buckets_[k].size() + keyless_[k].size();
+    out.users.reserve(total);
+    for (std::size_t k = 0; k < kinds; ++k) {
+      for (auto& op : keyless_[k]) out.users.push_back(std::move(op));
+      if (static_cast<op_kind>(k) == op_kind::unchanged) {
+        for (std::uint32_t pi : person_order_) {
+          if (!unchanged_[pi]) continue;
+          user_op& op = out.users.emplace_back();  // small on purpose: key, user ID, match kind
+          op.kind = op_kind::unchanged;
+          op.key = people_[pi].key;
+          op.user_id = id_of(users_[matches_[pi].user]);
+          op.matched_by = matches_[pi].by;
+        }
+      }
+      for (auto& op : buckets_[k]) out.users.push_back(std::move(op));
+      std::vector<user_op>{}.swap(buckets_[k]);
+      std::vector<user_op>{}.swap(keyless_[k]);
+    }
+    // People arrive in key order and portal-only ops (no key) in ID order, so this only sorts
+    // hand-built input (say, two people with one key).
+    auto order = [](const user_op& a, const user_op& b) {
+      return std::tie(a.kind, a.key, a.user_id) < std::tie(b.kind, b.key, b.user_id);
+    };
+    if (!std::is_sorted(out.users.begin(), out.users.end(), order))
+      std::stable_sort(out.users.begin(), out.users.end(), order);
+    plan_counts& c = out.counts;
+    for (const auto& op : out.users) {
+      switch (op.kind) {
+        case op_kind::create: ++c.create; break;
+        case op_kind::update: ++c.update; break;
+        case op_kind::reactivate: ++c.reactivate; break;
+        case op_kind::deactivate: ++c.deactivate; break;
+        case op_kind::unchanged: ++c.unchanged; break;
+        case op_kind::skip: ++c.skip; break;
+      }
+      if (op.kind != op_kind::skip && op.kind != op_kind::unchanged) c.field_changes += op.changes.size();
+    }
+    c.departments = out.departments.size();
+    c.source_people = people_.size();
+    c.source_rejects = in_.desired->rejects.size() + rejects_.size();
+    c.portal_users = users_.size();
+    c.managed_users = managed_active_;
+    out.rejects = in_.desired->rejects;
+    out.rejects.insert(out.rejects.end(), std::make_move_iterator(rejects_.begin()),
+                       std::make_move_iterator(rejects_.end()));
+    std::stable_sort(out.rejects.begin(), out.rejects.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.where.location, a.where.line) < std::tie(b.where.location, b.where.line);
+    });
+    out.warnings = in_.warnings;
+    for (auto& w : depts_.warnings()) out.warnings.push_back(std::move(w));
+  }
+
+  static constexpr std::size_t kinds = 6;
+  static inline const std::string placeholder{department_placeholder_prefix};  // + department_ops index
+
+  const diff_input& in_;
+  const config::config& cfg_;
+  const std::vector<desired_person>& people_;
+  const std::vector<portal_user>& users_;
+  department_resolver depts_;
+  std::vector<field_spec> specs_;              // mapping order, then the identity field
+  std::vector<std::size_t> by_name_;           // specs_ indexes sorted by field name
+  std::vector<std::size_t> tags_;
+  std::vector<std::uint32_t> found_;           // match_one's buffer              // diff_person's change -> spec position buffer
+  portal_slot identity_slot_ = portal_slot::uf;
+  bool identity_is_uf_ = true;
+
+  std::vector<std::uint32_t> by_id_;           // user indexes in ID order
+  std::vector<std::string_view> identity_;     // each user's identity value, trimmed
+  std::deque<std::string> owned_;              // rendered identity values, lower-cased e-mails
+  view_index identity_index_{users_.size()};
+  std::optional<view_index> email_index_;      // see email_index()
+  std::vector<std::int64_t> protected_ids_;
+
+  std::vector<std::uint32_t> person_order_;    // people indexes by key
+  std::vector<person_match> matches_;          // by person index
+  std::unordered_map<std::uint32_t, std::string> conflicts_;  // person index -> why it is a conflict
+  std::vector<bool> unchanged_;                // by person index: an unchanged op, emitted by assemble()
+  std::vector<std::uint32_t> claim_;           // user -> first person matched to it
+  std::map<std::uint32_t, std::vector<std::uint32_t>> extra_claims_;  // user -> further people
+  std::vector<bool> touched_;                  // claimed by a conflict: neither edited nor deactivated
+  std::size_t managed_active_ = 0;
+
+  std::vector<std::int64_t> want_ids_, have_ids_;  // diff_field's department buffers
+  resolved_departments depts_buffer_;               // departments_of's result, reused
+
+  std::array<std::vector<user_op>, kinds> buckets_;
+  std::array<std::vector<user_op>, kinds> keyless_;
+  std::vector<connectors::reject> rejects_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Fingerprint: two independent 64-bit lanes over a canonical stream of the snapshot's fields, fed
+// 8 bytes at a time (little-endian by arithmetic, so every platform gets the same digest).
+class fingerprint {
+  static constexpr std::uint64_t byteswap(std::uint64_t v) noexcept {
+    std::uint64_t r = 0;
+    for (int k = 0; k < 8; ++k) r = (r << 8) | ((v >> (8 * k)) & 0xFF);
+    return r;
+  }
+
+ public:
+  void bytes(std::string_view s) {
+    u64(s.size());
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, s.data() + i, 8);
+      if constexpr (std::endian::native == std::endian::big) w = byteswap(w);
+      u64(w);
+    }
+    std::uint64_t w = 0;
+    for (std::size_t k = 0; i + k < s.size(); ++k)
+      w |= std::uint64_t{static_cast<unsigned char>(s[i + k])} << (8 * k);
+    u64(w);
+  }
+  void u64(std::uint64_t v) {
+    a_ = (a_ ^ v) * 0x100000001b3ULL;
+    a_ ^= a_ >> 32;
+    b_ = (b_ + v) * 0x9E3779B97F4A7C15ULL;
+    b_ ^= b_ >> 29;
+  }
+  void json(const boost::json::value& v) {
+    u64(static_cast<std::uint64_t>(v.kind()));
+    if (const auto* a = v.if_array()) {
+      u64(a->size());
+      for (const auto& e : *a) json(e);
+    } else if (const auto* s = v.if_string()) {
+      bytes(*s);
+    } else if (v.is_number() || v.is_bool()) {
+      bytes(boost::json::serialize(v));
+    }
+  }
+  std::string hex() const {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    for (std::uint64_t lane : {a_, b_})
+      for (int i = 15; i >= 0; --i) out += digits[(lane >> (4 * i)) & 0xF];
+    return out;
+  }
+
+ private:
+  std::uint64_t a_ = 0xcbf29ce484222325ULL;
+  std::uint64_t b_ = 0x84222325cbf29ce4ULL;
+};
+
+}  // namespace
+
+plan make_plan(const diff_input& in) {
+  if (in.cfg == nullptr || in.desired == nullptr || in.portal == nullptr)
+    throw std::invalid_argument("make_plan: cfg, desired and portal are required");
+  engine e{in};
+  return e.run();
+}
+
+std::string snapshot_fingerprint(const bitrix::snapshot& s) {
+  // In ID order whatever the vectors' order: the same portal read twice gives the same digest.
+  auto by_id = [](const auto& items) {
+    std::vector<const std::remove_cvref_t<decltype(items.front())>*> v;
+    v.reserve(items.size());
+    for (const auto& x : items) v.push_back(&x);
+    if (!std::is_sorted(v.begin(), v.end(), [](auto a, auto b) { return a->id < b->id; }))
+      std::sort(v.begin(), v.end(), [](auto a, auto b) { return a->id < b->id; });
+    return v;
+  };
+  fingerprint f;
+  f.u64(s.users.size());
+  for (const auto* up : by_id(s.users)) {
+    const auto& u = *up;
+    f.u64(static_cast<std::uint64_t>(u.id));
+    f.u64(u.active ? 1 : 0);
+    for (const std::string* t : {&u.email, &u.name, &u.last_name, &u.second_name, &u.xml_id, &u.work_position,
+                                 &u.phones.personal_phone, &u.phones.personal_mobile, &u.phones.work_phone,
+                                 &u.phones.inner})
+      f.bytes(*t);
+    f.u64(u.personal_birthday ? 1 : 0);
+    if (const auto& b = u.personal_birthday)
+      f.u64(static_cast<std::uint64_t>(static_cast<std::int64_t>(std::chrono::sys_days{*b}.time_since_epoch().count())));
+    f.u64(u.departments.size());
+    for (auto d : u.departments) f.u64(static_cast<std::uint64_t>(d));
+    f.u64(u.uf.size());
+    for (const auto& [k, v] : u.uf) {
+      f.bytes(k);
+      f.json(v);
+    }
+    f.u64(u.other.size());
+    for (const auto& [k, v] : u.other) {
+      f.bytes(k);
+      f.bytes(v);
+    }
+  }
+  f.u64(s.departments.size());
+  for (const auto* dp : by_id(s.departments)) {
+    const auto& d = *dp;
+    f.u64(static_cast<std::uint64_t>(d.id));
+    f.u64(d.parent ? static_cast<std::uint64_t>(*d.parent) : 0);
+    f.bytes(d.name);
+  }
+  return f.hex();
+}
+
+}  // namespace b24sync::sync
