@@ -34,12 +34,27 @@ void operating_pacer::record(method_state& m, double at, double seconds) const {
   const auto minute = static_cast<long long>(std::floor(at / cfg_.basket_seconds));
   auto it =
       std::find_if(m.baskets.begin(), m.baskets.end(), [&](const basket& b) { return b.minute >= minute; });
-  if (it != m.baskets.end() && it->minute == minute) {
-    it->first = std::min(it->first, at);
-    it->seconds += seconds;
-  } else {
-    m.baskets.insert(it, basket{minute, at, seconds});
-  }
+  if (it == m.baskets.end() || it->minute != minute) it = m.baskets.insert(it, basket{minute, at, 0});
+  it->first = std::min(it->first, at);
+  it->seconds += seconds;
+}
+
+void operating_pacer::drop_surplus(method_state& m, double surplus, double at) const {
+  auto take_from = [&](basket& b) {
+    const double take = std::min(b.seconds, surplus);
+    b.seconds -= take;
+    surplus -= take;
+  };
+  // 1. Baskets the portal may have dropped already: it may date a call by its start, we date it by
+  //    its finish, so a basket of ours can outlive the portal's by one call.
+  const double skew = cost_of(m);
+  for (auto& b : m.baskets)
+    if (surplus > 0 && b.first + cfg_.window_seconds - skew <= at) take_from(b);
+  // 2. The rest from the oldest: wherever it really sits, the model then expects less to be freed
+  //    soon and more to stay, so it can only err on the careful side.
+  for (auto& b : m.baskets)
+    if (surplus > 0) take_from(b);
+  std::erase_if(m.baskets, [](const basket& b) { return b.seconds <= 1e-9; });
 }
 
 double operating_pacer::cost_of(const method_state& m) const {
@@ -80,6 +95,12 @@ pacing_grant operating_pacer::admit(std::string_view method, double portal_now, 
     own += charged;
     at += cost;
   }
+  // Before the first answer the cost is a guess: a batch that would only fit at that guess could run
+  // into the limit if calls turn out dearer, so near the limit one call goes first to learn the cost.
+  if (m.recent_costs.empty() && g.calls > 1 && alive_sum(m, at) + m.reserved + 2 * own > budget) {
+    g.calls = 1;
+    own = charged;
+  }
   if (g.calls > 0) {
     g.not_before = portal_now;
     g.reserved_seconds = own;
@@ -108,24 +129,37 @@ void operating_pacer::observe(std::string_view method, const time_info& t) {
     m.recent_costs.push_back(t.duration);
     while (m.recent_costs.size() > std::max<std::size_t>(1, cfg_.cost_history)) m.recent_costs.pop_front();
   }
-  if (t.duration > cfg_.min_recorded) record(m, at, t.duration);
+  if (!m.request_open) {
+    m.request_open = true;
+    m.request_first_start = m.request_last_start = t.start;
+  }
+  m.request_first_start = std::min(m.request_first_start, t.start);
+  m.request_last_start = std::max(m.request_last_start, t.start);
+  if (t.duration > cfg_.min_recorded) {
+    record(m, at, t.duration);
+    m.observed_unsettled += t.duration;
+  }
   m.last_operating = t.operating;
   m.last_cost = t.duration;
   if (t.operating) {
     const double model = alive_sum(m, at);
     if (*t.operating > model + reconcile_epsilon) {
-      // Someone else (or a call we have not seen yet) spent it: book it as late as possible.
-      record(m, at, *t.operating - model);
+      // The portal's sum holds calls we have not seen: our other requests in flight (already
+      // reserved) and foreign callers. Only what the reservations cannot explain is booked, as late
+      // as possible; booking our own in-flight calls here would count them twice until they settle.
+      const double in_flight_elsewhere = std::max(0.0, m.reserved - m.observed_unsettled);
+      const double unexplained = *t.operating - model - in_flight_elsewhere;
+      if (unexplained > reconcile_epsilon) record(m, at, unexplained);
     } else if (*t.operating < model - reconcile_epsilon) {
-      // We over-count: drop the surplus from the oldest baskets (keeps the later-expiring mass).
-      double surplus = model - *t.operating;
-      for (auto& b : m.baskets) {
-        const double take = std::min(b.seconds, surplus);
-        b.seconds -= take;
-        surplus -= take;
-        if (surplus <= 0) break;
-      }
-      std::erase_if(m.baskets, [](const basket& b) { return b.seconds <= 0; });
+      // We over-count - or the sum is stale: taken before calls of other requests of ours that
+      // reached the portal after this one (a portal that runs a batch's sub-calls at once, or answers
+      // out of order). Those requests' seconds are not held against the sum; only the rest of the
+      // gap is dropped, so the model does not under-count and let the next batch run into the limit.
+      double stale = 0;
+      for (const auto& r : m.settled)
+        if (r.last_start > m.request_first_start) stale += r.seconds;
+      const double surplus = model - *t.operating - stale;
+      if (surplus > reconcile_epsilon) drop_surplus(m, surplus, at);
     }
   }
   if (t.operating_reset_at) {
@@ -139,6 +173,15 @@ void operating_pacer::observe(std::string_view method, const time_info& t) {
 void operating_pacer::settle(std::string_view method, const pacing_grant& grant) {
   method_state& m = state(method);
   m.reserved = std::max(0.0, m.reserved - grant.reserved_seconds);
+  // A request's observe() calls come right before its settle(), so what was observed since the last
+  // settle belonged to this grant and is now in the baskets, not in a reservation.
+  if (m.request_open) {
+    m.settled.push_back({m.request_last_start, m.observed_unsettled});
+    while (!m.settled.empty() && m.settled.front().last_start + cfg_.window_seconds < m.request_last_start)
+      m.settled.pop_front();
+  }
+  m.observed_unsettled = 0;
+  m.request_open = false;
   if (m.reserved < 1e-9) m.reserved = 0;
 }
 

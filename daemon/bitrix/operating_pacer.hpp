@@ -41,9 +41,13 @@ struct pacing_grant {
     Everything is in PORTAL time (the `time.start/finish` the portal reports), so a skewed local clock
     or a time-scaled emulator are fine: convert with portal_clock.
 
-    Per call (or per batch sub-command) that ran: observe(method, time). The portal's `operating`
-    overrides the model (excess goes to the newest basket, shortfall is taken from the oldest), and
-    `operating_reset_at` moves every earlier-expiring basket to that instant.
+    Per call (or per batch sub-command) that ran: observe(method, time), all of one request's calls
+    before its settle(). The portal's `operating` corrects the model: excess that our reservations in
+    flight do not explain is booked to the newest basket; a shortfall is dropped (first from baskets
+    the portal may already have expired, then from the oldest) only net of the seconds of our requests
+    that reached the portal after this one, since the sum may have been taken before them. So the
+    model errs towards over-counting. `operating_reset_at` moves every earlier-expiring basket to
+    that instant.
     After an OPERATION_TIME_LIMIT: on_refused(); the method is held until operating_reset_at, and if
     the portal refused below the configured limit (a self-hosted 420 vs 480), the lower limit it
     must have (the last reported sum minus that call) is used from then on.
@@ -81,6 +85,15 @@ class operating_pacer {
     std::vector<basket> baskets;  ///< ordered by minute
     std::deque<double> recent_costs;
     double reserved = 0;
+    double observed_unsettled = 0;  ///< charged seconds observed since the last settle()
+    bool request_open = false;      ///< observe() has seen a call of a request not settled yet
+    double request_first_start = 0;  ///< that request's earliest call start
+    double request_last_start = 0;   ///< and its latest
+    struct settled_request {
+      double last_start = 0;  ///< its latest call start
+      double seconds = 0;     ///< charged seconds it recorded
+    };
+    std::deque<settled_request> settled;  ///< requests settled within the window, oldest first
     double hold_until = 0;
     std::optional<double> limit;           ///< learned from a refusal below the configured limit
     std::optional<double> last_operating;  ///< portal's sum after the latest observed call
@@ -91,6 +104,7 @@ class operating_pacer {
   double alive_sum(const method_state& m, double at) const;
   void expire(method_state& m, double now) const;
   void record(method_state& m, double at, double seconds) const;
+  void drop_surplus(method_state& m, double surplus, double at) const;
   double cost_of(const method_state& m) const;
   double budget_of(const method_state& m) const;
 
