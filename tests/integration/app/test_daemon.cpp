@@ -56,6 +56,18 @@ struct notify_socket {
   }
 };
 
+// Kills the daemon if the test ends early (a failed REQUIRE), so no orphan keeps syncing on its schedule.
+struct child_guard {
+  pid_t pid;
+  ~child_guard() {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+    }
+  }
+};
+
 bool alive(pid_t pid) {
   int status = 0;
   return ::waitpid(pid, &status, WNOHANG) == 0;
@@ -76,6 +88,7 @@ TEST_CASE("daemon: syncs at start-up and on schedule, notifies systemd, serves m
   notify_socket notify(env.work / "notify.sock");
 
   const pid_t pid = env.spawn({"daemon", "-c", cfg.string()}, {"NOTIFY_SOCKET=" + notify.path.string()});
+  child_guard guard{pid};
   CHECK_FALSE(notify.wait_for_text("READY=1").empty());
 
   // The first run syncs the demo: the rehired developer is active again.
