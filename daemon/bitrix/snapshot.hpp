@@ -3,6 +3,7 @@
 #pragma once
 
 #include "bitrix/client.hpp"
+#include "bitrix/portal_snapshot.hpp"
 #include "bitrix/snapshot_plan.hpp"
 #include "bitrix/user_fields.hpp"
 
@@ -15,15 +16,6 @@
 
 namespace b24sync::bitrix {
 
-/// The portal's users and departments at one point in time.
-struct snapshot {
-  std::vector<portal_user> users;              ///< ascending by ID, ACTIVE=N included
-  std::vector<portal_department> departments;  ///< ascending by ID
-  snapshot_stats user_stats;                   ///< the user planner's counters (pages, gap queries...)
-  snapshot_stats department_stats;
-  std::uint64_t http_requests = 0;  ///< HTTP requests this fetch put on the wire (retries included)
-  double portal_time = 0;           ///< the portal's clock when the fetch ended (Unix seconds)
-};
 
 /// Thrown when a snapshot cannot be completed. what() carries no secrets.
 class snapshot_error : public std::system_error {

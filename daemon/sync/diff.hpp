@@ -2,7 +2,7 @@
 // clock, no logging, no Asio. Same inputs -> the same plan, byte for byte once rendered.
 #pragma once
 
-#include "bitrix/snapshot.hpp"
+#include "bitrix/portal_snapshot.hpp"
 #include "config/config.hpp"
 #include "config/mapping.hpp"
 #include "sync/plan.hpp"

@@ -2,7 +2,7 @@
 // mapping), and a literal portal snapshot built user by user.
 #pragma once
 
-#include "bitrix/snapshot.hpp"
+#include "bitrix/portal_snapshot.hpp"
 #include "config/config.hpp"
 #include "config/mapping.hpp"
 #include "sync/diff.hpp"
