@@ -50,7 +50,7 @@ const sync::op_outcome* user_outcome(const sync::run_result* r, std::size_t i) n
 const sync::op_outcome* department_outcome(const sync::run_result* r, std::size_t i) noexcept;
 
 /// True for the kinds that write to the portal (create, update, reactivate, deactivate).
-bool is_write(sync::op_kind k) noexcept;
+using sync::is_write;
 
 /// Planned writes (departments included) the result shows as not run, or has no outcome for.
 std::size_t not_run_count(const sync::plan& p, const sync::run_result& r) noexcept;

@@ -180,11 +180,6 @@ const sync::op_outcome* department_outcome(const sync::run_result* r, std::size_
   return r != nullptr && i < r->departments.size() ? &r->departments[i] : nullptr;
 }
 
-bool is_write(sync::op_kind k) noexcept {
-  return k == sync::op_kind::create || k == sync::op_kind::update || k == sync::op_kind::reactivate ||
-         k == sync::op_kind::deactivate;
-}
-
 std::size_t not_run_count(const sync::plan& p, const sync::run_result& r) noexcept {
   std::size_t n = 0;
   for (std::size_t i = 0; i < p.departments.size(); ++i) {

@@ -11,10 +11,6 @@ namespace b24sync::sync {
 
 namespace {
 
-bool is_write(op_kind k) noexcept {
-  return k == op_kind::create || k == op_kind::update || k == op_kind::reactivate || k == op_kind::deactivate;
-}
-
 std::string who(const user_op& op) {
   std::string s = op.key.empty() ? std::string{"(no HR key)"} : op.key;
   if (op.user_id) s += fmt::format(" (user {})", *op.user_id);

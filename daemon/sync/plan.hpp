@@ -45,6 +45,11 @@ enum class op_kind {
   skip,        ///< not touched, for `reason`
 };
 
+/// The kinds that send something to the portal.
+constexpr bool is_write(op_kind k) noexcept {
+  return k == op_kind::create || k == op_kind::update || k == op_kind::reactivate || k == op_kind::deactivate;
+}
+
 /// Why a person or portal user is left alone (op_kind::skip).
 enum class skip_reason {
   none,
