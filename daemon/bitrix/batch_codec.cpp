@@ -15,15 +15,8 @@ namespace {
 
 namespace json = boost::json;
 
-// Entry for command `id` at position `pos` in one of the result maps.
 const json::value* lookup(const json::value* map, std::string_view id, std::size_t pos) {
-  if (map == nullptr) return nullptr;
-  if (const auto* o = map->if_object()) {
-    if (const auto* v = o->if_contains(id)) return v;
-    return o->if_contains(std::to_string(pos));
-  }
-  if (const auto* a = map->if_array()) return pos < a->size() ? &(*a)[pos] : nullptr;
-  return nullptr;
+  return find_batch_entry(map, id, pos);
 }
 
 std::string text(const json::value* v) {
@@ -33,6 +26,16 @@ std::string text(const json::value* v) {
 }
 
 }  // namespace
+
+const json::value* find_batch_entry(const json::value* map, std::string_view id, std::size_t pos) {
+  if (map == nullptr) return nullptr;
+  if (const auto* o = map->if_object()) {
+    if (const auto* v = o->if_contains(id)) return v;
+    return o->if_contains(std::to_string(pos));
+  }
+  if (const auto* a = map->if_array()) return pos < a->size() ? &(*a)[pos] : nullptr;
+  return nullptr;
+}
 
 bool is_valid_command_id(std::string_view id) noexcept {
   if (id.empty() || id.size() > 64) return false;
@@ -125,7 +128,7 @@ std::vector<command_outcome> map_batch_result(std::span<const command> sent, con
     const bool failed = err != nullptr && !err->is_null();
     // The result is constructed in place (not assigned): a moved value keeps its storage that way.
     command_outcome o{c.id, c.method, !failed && res != nullptr,
-                      !failed && res != nullptr ? take(*res) : json::value(), {}, {}, {}, {}};
+                      !failed && res != nullptr ? take(*res) : json::value(), {}, {}, {}, {}, {}};
     o.error.idempotent = is_idempotent_method(c.method);
     if (failed) {
       o.error.kind = fault_kind::portal_error;

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <optional>
 #include <span>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,8 @@ std::vector<std::span<const command>> split_batches(std::span<const command> cmd
 /// True when every command's method is idempotent (the whole batch may be resent blindly).
 bool is_idempotent_batch(std::span<const command> cmds) noexcept;
 
+struct user_page;  ///< user.get rows decoded while parsing: batch_stream.hpp
+
 /// The outcome of one command, in the order the commands were sent.
 struct command_outcome {
   std::string id;
@@ -57,6 +60,10 @@ struct command_outcome {
   std::optional<std::int64_t> total;  ///< result_total[id]
   std::optional<time_info> time;      ///< result_time[id] (successful commands only), incl. operating
   diagnostics error;                  ///< meaningful when !ok; http_status is 0 (lost in batch)
+  /// Set when the answer was read by parse_batch_streaming and this user.get page was decoded while
+  /// parsing: its rows are here and `result` is an empty array. (Shared by copies of the outcome; a
+  /// pointer so this header needs no user_fields.hpp.)
+  std::shared_ptr<user_page> users;
 };
 
 /** Map a batch answer onto the commands that were sent, one outcome per command, same order.
@@ -77,6 +84,10 @@ std::vector<command_outcome> parse_batch_result(std::span<const command> sent,
     outcome around by construction (a move *assignment* into a value with other storage copies). */
 std::vector<command_outcome> parse_batch_result(std::span<const command> sent, boost::json::value&& batch_result,
                                                 const std::optional<time_info>& top_time = std::nullopt);
+
+/// The entry of command `id`, sent at position `pos`, in one of a batch answer's maps (`result`,
+/// `result_error`...): by id, else by position (a numeric key, or an index when the map is an array).
+const boost::json::value* find_batch_entry(const boost::json::value* map, std::string_view id, std::size_t pos);
 
 /// Outcomes for every command when the whole batch call failed (503, auth, transport...): each
 /// carries a copy of `failure` with `idempotent` set per command's method.

@@ -11,7 +11,9 @@
 #include <spdlog/logger.h>
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 
 namespace b24sync::bitrix {
 
@@ -156,7 +158,8 @@ net::awaitable<pacing_grant> client::impl::async_admit(const std::string& method
   }
 }
 
-net::awaitable<posted> client::impl::async_post(std::string_view method, boost::json::object params, bool idempotent) {
+net::awaitable<posted> client::impl::async_post(std::string_view method, boost::json::object params, bool idempotent,
+                                                std::span<const command> stream_users_of) {
   posted p;
   p.auth_generation = auth.generation();
   auth.add_credentials(params);
@@ -207,7 +210,13 @@ net::awaitable<posted> client::impl::async_post(std::string_view method, boost::
       p.env.error.detail = std::move(why);
       co_return p;
     }
-    p.env = parse_envelope(static_cast<int>(status), out.response.body, idempotent);
+    if (stream_users_of.empty()) {
+      p.env = parse_envelope(static_cast<int>(status), out.response.body, idempotent);
+    } else {
+      auto streamed = parse_batch_streaming(static_cast<int>(status), out.response.body, idempotent, stream_users_of);
+      p.env = std::move(streamed.env);
+      p.pages = std::move(streamed.pages);
+    }
     const bool limited = !p.env && classify(p.env.error) == error_class::retry_rate_limited;
     if (limited) {
       limiter.on_rate_limited(virtual_now());
@@ -244,6 +253,7 @@ const client_config& client::config() const noexcept { return impl_->cfg; }
 std::string client::portal_url() const { return impl_->portal.to_string(); }
 double client::portal_now() const { return impl_->portal_now(); }
 const rate_limiter& client::limiter() const noexcept { return impl_->limiter; }
+const operating_pacer& client::pacer() const noexcept { return impl_->pacer; }
 const transport_stats& client::transport() const noexcept { return impl_->transport.stats(); }
 bool client::is_oauth() const noexcept { return impl_->auth.is_oauth(); }
 
@@ -257,18 +267,30 @@ net::awaitable<call_result> client::async_call(std::string method, boost::json::
   backoff retry_wait(m.backoff_settings(max_attempts));
   bool refreshed_once = false;
   call_result r;
+  // The grant is given back however the attempt ends: an answer, a failure, or the caller's
+  // cancellation (an exception out of any co_await below), as async_batch's workers do.
+  struct grant_guard {
+    operating_pacer& pacer;
+    const std::string& method;
+    std::optional<pacing_grant> grant;
+    void settle() {
+      if (grant) pacer.settle(method, *std::exchange(grant, std::nullopt));
+    }
+    ~grant_guard() { settle(); }
+  };
   for (;;) {
     ++r.attempts;
-    auto grant = co_await m.async_admit(method, 1);
+    grant_guard held{m.pacer, method, std::nullopt};
+    held.grant = co_await m.async_admit(method, 1);
     co_await m.async_wait_rate_slot();
     auto p = co_await m.async_post(method, params, idempotent);
     if (p.env) {
       if (p.env.value->time) m.pacer.observe(method, *p.env.value->time);
-      m.pacer.settle(method, grant);
+      held.settle();
       r.value = std::move(p.env.value);
       co_return r;
     }
-    m.pacer.settle(method, grant);
+    held.settle();
     diagnostics d = m.redacted(std::move(p.env.error));
     error_class kind = classify(d);
     bool again = false;

@@ -21,6 +21,7 @@
 namespace b24sync::bitrix {
 
 class rate_limiter;
+class operating_pacer;
 
 /// The outcome of one REST call (after all retries the client was allowed to make).
 struct call_result {
@@ -39,6 +40,14 @@ struct call_result {
 /// Per-call overrides.
 struct call_options {
   unsigned max_attempts = 0;  ///< 0: retry_config::max_attempts
+};
+
+/// Per-batch-run options.
+struct batch_options {
+  /// Decode the rows of user.get results while each answer is parsed (parse_batch_streaming): their
+  /// outcomes carry command_outcome::users and an empty `result`. For callers that want portal_user
+  /// rows only (the snapshot); everything else about the run is unchanged.
+  bool stream_user_rows = false;
 };
 
 /// Counters since construction, for reports and benchmarks.
@@ -97,7 +106,7 @@ class client {
       the run: batches in flight finish, unsent commands come back not_executed ("cancelled"). Throws
       std::invalid_argument for duplicate
       or invalid command ids or unencodable parameters. */
-  net::awaitable<std::vector<command_outcome>> async_batch(std::vector<command> cmds);
+  net::awaitable<std::vector<command_outcome>> async_batch(std::vector<command> cmds, batch_options opts = {});
 
   /// Closes idle keep-alive connections (call before the io_context stops).
   net::awaitable<void> async_shutdown();
@@ -109,6 +118,8 @@ class client {
   /// The portal's clock as last observed (Unix seconds); the local clock before any answer.
   [[nodiscard]] double portal_now() const;
   [[nodiscard]] const rate_limiter& limiter() const noexcept;
+  /// The operating-time pacer (its reservations show calls admitted and not yet settled).
+  [[nodiscard]] const operating_pacer& pacer() const noexcept;
   [[nodiscard]] const transport_stats& transport() const noexcept;
   [[nodiscard]] bool is_oauth() const noexcept;
 

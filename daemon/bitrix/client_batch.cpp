@@ -52,6 +52,7 @@ bool has_batch_reference(const boost::json::value& v) {
 
 struct client_batch_run {
   client::impl& m;
+  batch_options opts;
   std::vector<command> cmds;
   std::vector<command_outcome> results;
   std::vector<bool> finished;
@@ -72,8 +73,8 @@ struct client_batch_run {
   async_event wake;
   async_event all_done;  ///< a worker returned
 
-  client_batch_run(client::impl& impl, std::vector<command> c)
-      : m(impl), cmds(std::move(c)), results(cmds.size()), finished(cmds.size(), false), requeues(cmds.size(), 0),
+  client_batch_run(client::impl& impl, std::vector<command> c, batch_options o)
+      : m(impl), opts(o), cmds(std::move(c)), results(cmds.size()), finished(cmds.size(), false), requeues(cmds.size(), 0),
         whole_batch_wait(impl.backoff_settings(static_cast<unsigned>(impl.cfg.retry.max_attempts))) {
     for (std::size_t i = 0; i < cmds.size(); ++i) pending.push_back(i);
   }
@@ -191,9 +192,11 @@ struct client_batch_run {
     requeue(again);
   }
 
-  void on_batch_answered(const std::vector<std::size_t>& idx, std::span<const command> sent, response& res) {
+  void on_batch_answered(const std::vector<std::size_t>& idx, std::span<const command> sent, posted& p) {
     whole_batch_wait.reset();
-    auto outcomes = parse_batch_result(sent, std::move(res.result), res.time);
+    auto outcomes = opts.stream_user_rows
+                        ? parse_streamed_batch_result(sent, std::move(*p.env.value), std::move(p.pages))
+                        : parse_batch_result(sent, std::move(p.env.value->result), p.env.value->time);
     std::vector<std::size_t> again;
     for (std::size_t k = 0; k < idx.size(); ++k) {
       auto& o = outcomes[k];
@@ -270,9 +273,10 @@ struct client_batch_run {
 
       co_await m.async_wait_rate_slot();
       m.stats.commands_sent += sent.size();
-      auto p = co_await m.async_post("batch", std::move(body), idempotent);
+      auto p = co_await m.async_post("batch", std::move(body), idempotent,
+                                     opts.stream_user_rows ? std::span<const command>(sent) : std::span<const command>());
       if (p.env) {
-        on_batch_answered(idx, sent, *p.env.value);
+        on_batch_answered(idx, sent, p);
       } else {
         co_await on_batch_failed(idx, sent, p);
       }
@@ -280,7 +284,7 @@ struct client_batch_run {
   }
 };
 
-net::awaitable<std::vector<command_outcome>> client::async_batch(std::vector<command> cmds) {
+net::awaitable<std::vector<command_outcome>> client::async_batch(std::vector<command> cmds, batch_options opts) {
   if (cmds.empty()) co_return std::vector<command_outcome>{};
   assign_command_ids(cmds, "c");
   // Validate every id and parameter up front (throws std::invalid_argument), batch by batch.
@@ -302,7 +306,7 @@ net::awaitable<std::vector<command_outcome>> client::async_batch(std::vector<com
     std::vector<command_outcome> all(cmds.size());
     for (auto i : batched_at) batched.push_back(cmds[i]);
     std::vector<command_outcome> part;  // (no co_await inside ?: — GCC 12 mishandles its temporaries)
-    if (!batched.empty()) part = co_await async_batch(std::move(batched));
+    if (!batched.empty()) part = co_await async_batch(std::move(batched), opts);
     for (std::size_t k = 0; k < batched_at.size(); ++k) all[batched_at[k]] = std::move(part[k]);
     for (auto i : solo) {
       auto r = co_await async_call(cmds[i].method, cmds[i].params);
@@ -324,7 +328,7 @@ net::awaitable<std::vector<command_outcome>> client::async_batch(std::vector<com
 
   // The workers share the run: a caller cancelled mid-batch still waits for them (below), but the
   // run must not be a local they could outlive.
-  auto run = std::make_shared<client_batch_run>(*impl_, std::move(cmds));
+  auto run = std::make_shared<client_batch_run>(*impl_, std::move(cmds), opts);
   const std::size_t batches = (run->cmds.size() + impl_->cfg.batch_size - 1) / impl_->cfg.batch_size;
   const std::size_t workers = std::max<std::size_t>(1, std::min(impl_->cfg.max_in_flight, batches));
   run->running = workers;

@@ -4,6 +4,7 @@
 
 #include "bitrix/auth.hpp"
 #include "bitrix/backoff.hpp"
+#include "bitrix/batch_stream.hpp"
 #include "bitrix/client.hpp"
 #include "bitrix/operating_pacer.hpp"
 #include "bitrix/rate_limiter.hpp"
@@ -33,6 +34,7 @@ struct posted {
   std::uint64_t auth_generation = 0;  ///< the token generation the request carried
   transport_step failed_step = transport_step::none;
   bool tls_rejected = false;          ///< the certificate check failed: retrying will not help
+  std::vector<streamed_page> pages;   ///< user.get pages decoded while parsing (async_post's stream_users_of)
 };
 
 struct client::impl {
@@ -70,8 +72,10 @@ struct client::impl {
   net::awaitable<pacing_grant> async_admit(const std::string& method, std::size_t wanted);
 
   /// One attempt: serialize, add credentials, POST, follow redirects, parse the envelope. Feeds the
-  /// stats, the rate limiter and the portal clock; the pacer is the caller's business.
-  net::awaitable<posted> async_post(std::string_view method, boost::json::object params, bool idempotent);
+  /// stats, the rate limiter and the portal clock; the pacer is the caller's business. A batch whose
+  /// commands are given in `stream_users_of` is read by parse_batch_streaming (rows in posted::pages).
+  net::awaitable<posted> async_post(std::string_view method, boost::json::object params, bool idempotent,
+                                    std::span<const command> stream_users_of = {});
 
   /// After an expired/invalid token: true when the call may be replayed with a fresh token. Refreshes
   /// at most once per `refreshed_once` scope; a failure seen with an older token just replays.

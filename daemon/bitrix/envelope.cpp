@@ -110,16 +110,23 @@ std::optional<time_info> parse_time_info(const json::value& v) {
 }
 
 envelope parse_envelope(int http_status, std::string_view body, bool idempotent_request) {
+  const std::string_view trimmed = trim(body);
+  if (trimmed.empty()) return envelope_from_parsed(http_status, body, idempotent_request, {}, {});
+  boost::system::error_code ec;
+  // One bump-pointer arena per answer: a batch page of 50 users is thousands of small strings and
+  // objects; the arena makes building and dropping them cheap (callers copy out what they keep).
+  json::value doc = json::parse(trimmed, ec, json::make_shared_resource<json::monotonic_resource>());
+  return envelope_from_parsed(http_status, body, idempotent_request, std::move(doc), ec);
+}
+
+envelope envelope_from_parsed(int http_status, std::string_view body, bool idempotent_request, json::value doc,
+                              boost::system::error_code ec) {
   envelope out;
   const std::string_view trimmed = trim(body);
   if (trimmed.empty()) {
     out.error = body_fault(fault_kind::not_json, http_status, body, idempotent_request);
     return out;
   }
-  boost::system::error_code ec;
-  // One bump-pointer arena per answer: a batch page of 50 users is thousands of small strings and
-  // objects; the arena makes building and dropping them cheap (callers copy out what they keep).
-  json::value doc = json::parse(trimmed, ec, json::make_shared_resource<json::monotonic_resource>());
   if (ec) {
     const bool looks_json = trimmed.front() == '{' || trimmed.front() == '[';
     const bool truncated = looks_json && ec == json::error::incomplete;

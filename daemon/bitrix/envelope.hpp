@@ -4,6 +4,7 @@
 #include "bitrix/errors.hpp"
 
 #include <boost/json/value.hpp>
+#include <boost/system/error_code.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -51,6 +52,12 @@ struct envelope {
     `idempotent_request` is copied into the diagnostics so classify() can tell a retry from an
     ambiguous write. 3xx must be handled by the transport before calling this. */
 envelope parse_envelope(int http_status, std::string_view body, bool idempotent_request);
+
+/// The checks of parse_envelope after the JSON parse, for readers that parse the body themselves
+/// (batch_stream.hpp): `doc` is the parsed body and `parse_error` what the parser said about it (a
+/// boost::json error: incomplete -> truncated_json, others -> not_json). Same results as parse_envelope.
+envelope envelope_from_parsed(int http_status, std::string_view body, bool idempotent_request, boost::json::value doc,
+                              boost::system::error_code parse_error);
 
 /// Read an integer that may be sent as int, uint, integral double or decimal string.
 std::optional<std::int64_t> json_to_int(const boost::json::value& v) noexcept;

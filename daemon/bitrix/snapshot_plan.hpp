@@ -72,6 +72,8 @@ class user_snapshot_planner {
   /// Outcomes of the commands of one outstanding request (identified by the command ids; the oldest
   /// when none matches), in any order.
   std::error_code on_outcomes(std::span<const command_outcome> outcomes);
+  /// The same, moving the rows of streamed pages (command_outcome::users) out instead of copying them.
+  std::error_code consume_outcomes(std::span<command_outcome> outcomes);
 
   bool done() const noexcept { return done_; }
   /// Requests returned by next_request() whose outcomes are not in yet.
@@ -94,8 +96,11 @@ class user_snapshot_planner {
   void plan_gaps();
   void queue_page(std::int64_t start);
   void queue_range(std::int64_t above, std::optional<std::int64_t> below);
-  std::error_code take_rows(const page_meta& meta, const command_outcome& o);
-  void keep_user(portal_user u);
+  template <class Outcome>
+  std::error_code handle_outcomes(std::span<Outcome> outcomes);
+  /// `movable`: o.users' rows may be moved from (o is the caller's to consume).
+  std::error_code take_rows(const page_meta& meta, const command_outcome& o, bool movable);
+  void keep_user(portal_user&& u);
   boost::json::object base_params() const;
 
   snapshot_config cfg_;

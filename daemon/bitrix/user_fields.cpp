@@ -8,38 +8,112 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace b24sync::bitrix {
-namespace {
 
 namespace json = boost::json;
 
-std::string text(const json::object& row, std::string_view key) {
-  const json::value* v = row.if_contains(key);
-  if (v == nullptr) return {};
-  switch (v->kind()) {
-    case json::kind::string:
-      return std::string(v->get_string());
+namespace detail {
+// A field value: a scalar by view (the streaming reader), or a DOM value of any kind (`dom` set).
+struct row_scalar {
+  json::kind kind = json::kind::null;
+  std::string_view str;
+  std::int64_t i = 0;
+  std::uint64_t u = 0;
+  double d = 0;
+  bool b = false;
+  const json::value* dom = nullptr;
+};
+}  // namespace detail
+
+namespace {
+
+using detail::row_scalar;
+
+row_scalar scalar_of(const json::value& v) noexcept {
+  row_scalar s;
+  s.kind = v.kind();
+  s.dom = &v;
+  switch (v.kind()) {
+    case json::kind::string: s.str = v.get_string(); break;
+    case json::kind::int64: s.i = v.get_int64(); break;
+    case json::kind::uint64: s.u = v.get_uint64(); break;
+    case json::kind::double_: s.d = v.get_double(); break;
+    case json::kind::bool_: s.b = v.get_bool(); break;
+    default: break;
+  }
+  return s;
+}
+
+// Same rules as json_to_int (envelope.cpp): ints, integral doubles, decimal strings.
+std::optional<std::int64_t> int_of(const row_scalar& v) noexcept {
+  switch (v.kind) {
     case json::kind::int64:
+      return v.i;
     case json::kind::uint64:
+      if (v.u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+      return static_cast<std::int64_t>(v.u);
     case json::kind::double_:
-      return json::serialize(*v);
+      if (!std::isfinite(v.d) || v.d != std::floor(v.d) || std::fabs(v.d) > 9.0e15) return std::nullopt;
+      return static_cast<std::int64_t>(v.d);
+    case json::kind::string: {
+      std::int64_t out = 0;
+      auto [p, ec] = std::from_chars(v.str.data(), v.str.data() + v.str.size(), out);
+      if (v.str.empty() || ec != std::errc{} || p != v.str.data() + v.str.size()) return std::nullopt;
+      return out;
+    }
     default:
-      return {};  // null, {} (trap 8), arrays: no text value
+      return std::nullopt;
   }
 }
 
-bool flag(const json::value* v, bool fallback) {
-  if (v == nullptr) return fallback;
-  if (v->is_bool()) return v->get_bool();
-  if (auto n = json_to_int(*v)) return *n != 0;
-  if (v->is_string()) {
-    std::string_view s = v->get_string();
+std::optional<std::int64_t> id_of(const row_scalar& v) noexcept {
+  auto n = int_of(v);
+  if (!n || *n <= 0) return std::nullopt;
+  return n;
+}
+
+// Text of a field: strings as they are, numbers as JSON writes them; null, {} (trap 8), arrays, bools: "".
+std::string text(const row_scalar& v) {
+  switch (v.kind) {
+    case json::kind::string:
+      return std::string(v.str);
+    case json::kind::int64:
+      return json::serialize(json::value(v.i));
+    case json::kind::uint64:
+      return json::serialize(json::value(v.u));
+    case json::kind::double_:
+      return json::serialize(json::value(v.d));
+    default:
+      return {};
+  }
+}
+
+bool flag(const row_scalar& v, bool fallback) {
+  if (v.kind == json::kind::bool_) return v.b;
+  if (auto n = int_of(v)) return *n != 0;
+  if (v.kind == json::kind::string) {
+    std::string_view s = v.str;
     if (s == "Y" || s == "y" || s == "true") return true;
     if (s == "N" || s == "n" || s == "false" || s.empty()) return false;
   }
   return fallback;
+}
+
+// The value as portal_user::uf keeps it: in the default storage (not the answer's arena).
+json::value owned_value(const row_scalar& v) {
+  if (v.dom != nullptr) return json::value(*v.dom, json::storage_ptr());
+  switch (v.kind) {
+    case json::kind::string: return json::value(json::string_view(v.str.data(), v.str.size()));
+    case json::kind::int64: return json::value(v.i);
+    case json::kind::uint64: return json::value(v.u);
+    case json::kind::double_: return json::value(v.d);
+    case json::kind::bool_: return json::value(v.b);
+    default: return json::value();
+  }
 }
 
 template <class T>
@@ -48,17 +122,17 @@ bool read_number(std::string_view s, T& out) noexcept {
   return ec == std::errc{} && p == s.data() + s.size();
 }
 
-// Fields portal_user holds in typed members, and fields that change without anyone editing the user
-// (logins, presence, timestamps) or are not text (photos): none of them goes into portal_user::other.
-bool kept_elsewhere(std::string_view k) noexcept {
-  static constexpr std::string_view skipped[] = {
-      field::id, field::active, field::email, field::name, field::last_name, field::second_name,
-      field::xml_id, field::work_position, field::personal_phone, field::personal_mobile,
-      field::work_phone, field::uf_phone_inner, field::personal_birthday, field::uf_department,
-      field::user_type, "LAST_LOGIN", "DATE_REGISTER", "IS_ONLINE", "TIMESTAMP_X",
-      "LAST_ACTIVITY_DATE", "PERSONAL_PHOTO", "WORK_LOGO", "TIME_ZONE_OFFSET"};
-  return k.starts_with(field::uf_usr_prefix) ||
-         std::find(std::begin(skipped), std::end(skipped), k) != std::end(skipped);
+// Fields that change without anyone editing the user (logins, presence, timestamps) or are not text
+// (photos): they never go into portal_user::other.
+bool is_volatile(std::string_view k) noexcept {
+  static constexpr std::string_view skipped[] = {"LAST_LOGIN",         "DATE_REGISTER",  "IS_ONLINE", "TIMESTAMP_X",
+                                                 "LAST_ACTIVITY_DATE", "PERSONAL_PHOTO", "WORK_LOGO", "TIME_ZONE_OFFSET"};
+  return std::find(std::begin(skipped), std::end(skipped), k) != std::end(skipped);
+}
+
+std::string text(const json::object& row, std::string_view key) {
+  const json::value* v = row.if_contains(key);
+  return v != nullptr ? text(scalar_of(*v)) : std::string();
 }
 
 user_type type_of(std::string_view s) noexcept {
@@ -76,47 +150,120 @@ std::optional<std::int64_t> json_to_id(const json::value& v) noexcept {
   return n;
 }
 
+// ---- user_row_reader: every user field rule ----
+
+void user_row_reader::apply(std::string_view key, const row_scalar& v) {
+  portal_user& u = u_;
+  if (key == field::id) {
+    id_ = id_of(v);
+  } else if (key == field::active) {
+    u.active = flag(v, true);
+  } else if (key == field::email) {
+    u.email = text(v);
+  } else if (key == field::name) {
+    u.name = text(v);
+  } else if (key == field::last_name) {
+    u.last_name = text(v);
+  } else if (key == field::second_name) {
+    u.second_name = text(v);
+  } else if (key == field::xml_id) {
+    u.xml_id = text(v);
+  } else if (key == field::work_position) {
+    u.work_position = text(v);
+  } else if (key == field::personal_phone) {
+    u.phones.personal_phone = text(v);
+  } else if (key == field::personal_mobile) {
+    u.phones.personal_mobile = text(v);
+  } else if (key == field::work_phone) {
+    u.phones.work_phone = text(v);
+  } else if (key == field::uf_phone_inner) {
+    u.phones.inner = text(v);
+  } else if (key == field::personal_birthday) {
+    u.personal_birthday = parse_portal_date(text(v));
+  } else if (key == field::uf_department) {
+    // An array of IDs (ints or strings), or a single one; anything else adds nothing.
+    has_departments_ = true;
+    u.departments.clear();
+    auto add = [&](const row_scalar& d) {
+      if (auto id = id_of(d)) u.departments.push_back(department_id{*id});
+    };
+    if (v.kind == json::kind::array && v.dom != nullptr) {
+      const auto& a = v.dom->get_array();
+      u.departments.reserve(a.size());
+      for (const auto& e : a) add(scalar_of(e));
+    } else {
+      add(v);
+    }
+  } else if (key == field::user_type) {
+    u.type = type_of(text(v));
+  } else if (key.starts_with(field::uf_usr_prefix)) {
+    u.uf.insert_or_assign(std::string(key), owned_value(v));
+  } else if (!is_volatile(key)) {
+    // Every other non-empty scalar as text (a later empty duplicate removes an earlier value).
+    if (std::string t = text(v); !t.empty()) {
+      u.other.insert_or_assign(std::string(key), std::move(t));
+    } else if (auto it = u.other.find(key); it != u.other.end()) {
+      u.other.erase(it);
+    }
+  }
+}
+
+void user_row_reader::on_string(std::string_view key, std::string_view value) {
+  row_scalar s;
+  s.kind = json::kind::string;
+  s.str = value;
+  apply(key, s);
+}
+
+void user_row_reader::on_int64(std::string_view key, std::int64_t value) {
+  row_scalar s;
+  s.kind = json::kind::int64;
+  s.i = value;
+  apply(key, s);
+}
+
+void user_row_reader::on_uint64(std::string_view key, std::uint64_t value) {
+  row_scalar s;
+  s.kind = json::kind::uint64;
+  s.u = value;
+  apply(key, s);
+}
+
+void user_row_reader::on_double(std::string_view key, double value) {
+  row_scalar s;
+  s.kind = json::kind::double_;
+  s.d = value;
+  apply(key, s);
+}
+
+void user_row_reader::on_bool(std::string_view key, bool value) {
+  row_scalar s;
+  s.kind = json::kind::bool_;
+  s.b = value;
+  apply(key, s);
+}
+
+void user_row_reader::on_null(std::string_view key) { apply(key, row_scalar{}); }
+
+void user_row_reader::on_value(std::string_view key, const json::value& value) { apply(key, scalar_of(value)); }
+
+std::error_code user_row_reader::finish() {
+  if (!id_) return errc::malformed_envelope;
+  u_.id = user_id{*id_};
+  if (has_departments_) {
+    std::sort(u_.departments.begin(), u_.departments.end());
+    u_.departments.erase(std::unique(u_.departments.begin(), u_.departments.end()), u_.departments.end());
+  }
+  return {};
+}
+
 std::optional<portal_user> user_from_json(const json::object& row, std::error_code& ec) {
   ec.clear();
-  const json::value* idv = row.if_contains(field::id);
-  auto id = idv ? json_to_id(*idv) : std::nullopt;
-  if (!id) {
-    ec = errc::malformed_envelope;
-    return std::nullopt;
-  }
-  portal_user u;
-  u.id = user_id{*id};
-  u.active = flag(row.if_contains(field::active), true);
-  u.email = text(row, field::email);
-  u.name = text(row, field::name);
-  u.last_name = text(row, field::last_name);
-  u.second_name = text(row, field::second_name);
-  u.xml_id = text(row, field::xml_id);
-  u.work_position = text(row, field::work_position);
-  u.phones.personal_phone = text(row, field::personal_phone);
-  u.phones.personal_mobile = text(row, field::personal_mobile);
-  u.phones.work_phone = text(row, field::work_phone);
-  u.phones.inner = text(row, field::uf_phone_inner);
-  u.personal_birthday = parse_portal_date(text(row, field::personal_birthday));
-  if (const json::value* deps = row.if_contains(field::uf_department)) {
-    auto add = [&](const json::value& v) {
-      if (auto d = json_to_id(v)) u.departments.push_back(department_id{*d});
-    };
-    if (const auto* a = deps->if_array())
-      std::for_each(a->begin(), a->end(), add);
-    else
-      add(*deps);
-    std::sort(u.departments.begin(), u.departments.end());
-    u.departments.erase(std::unique(u.departments.begin(), u.departments.end()), u.departments.end());
-  }
-  u.type = type_of(text(row, field::user_type));
-  for (const auto& kv : row)
-    if (kv.key().starts_with(field::uf_usr_prefix)) {
-      u.uf.emplace(std::string(kv.key()), json::value(kv.value(), json::storage_ptr()));  // not the answer's arena
-    } else if (!kept_elsewhere(kv.key())) {
-      if (std::string t = text(row, kv.key()); !t.empty()) u.other.emplace(std::string(kv.key()), std::move(t));
-    }
-  return u;
+  std::optional<portal_user> out(std::in_place);
+  user_row_reader reader(*out);
+  for (const auto& kv : row) reader.on_value(kv.key(), kv.value());
+  if ((ec = reader.finish())) return std::nullopt;
+  return out;
 }
 
 std::optional<portal_department> department_from_json(const json::object& row, std::error_code& ec) {

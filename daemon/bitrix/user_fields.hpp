@@ -1,6 +1,7 @@
 // Bitrix24 user/department field names and the ONE place where their JSON becomes typed rows.
 #pragma once
 
+#include <boost/container/flat_map.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -14,6 +15,10 @@
 #include <vector>
 
 namespace b24sync::bitrix {
+
+namespace detail {
+struct row_scalar;  ///< one field value as user_row_reader sees it (user_fields.cpp)
+}
 
 enum class user_id : std::int64_t {};        ///< portal user ID (sent as string "7", stored as int)
 enum class department_id : std::int64_t {};  ///< portal department ID
@@ -85,6 +90,7 @@ struct user_phones {
   std::string personal_mobile;
   std::string work_phone;
   std::string inner;  ///< UF_PHONE_INNER
+  friend bool operator==(const user_phones&, const user_phones&) = default;
 };
 
 /// One user as user.get returns it. Absent (NULL) and empty fields both read as "".
@@ -100,11 +106,14 @@ struct portal_user {
   user_phones phones;
   std::optional<std::chrono::year_month_day> personal_birthday;  ///< calendar date (trap 8)
   std::vector<department_id> departments;                        ///< sorted, unique
-  std::map<std::string, boost::json::value, std::less<>> uf;     ///< every UF_USR_* field as sent
+  /// Every UF_USR_* field as sent. (Flat maps, here and below: one allocation per user instead of a
+  /// node per field, and 24 bytes instead of 48 when empty — a diff holds a million of these.)
+  boost::container::flat_map<std::string, boost::json::value, std::less<>> uf;
   /// Every other non-empty scalar field (PERSONAL_CITY, WORK_COMPANY, UF_EMPLOYMENT_DATE...) as text,
   /// so a mapping may target any standard field; volatile ones (LAST_LOGIN, IS_ONLINE...) are left out.
-  std::map<std::string, std::string, std::less<>> other;
+  boost::container::flat_map<std::string, std::string, std::less<>> other;
   user_type type = user_type::unknown;
+  friend bool operator==(const portal_user&, const portal_user&) = default;
 };
 
 struct portal_department {
@@ -117,7 +126,38 @@ struct portal_department {
 
 /// One user.get row -> portal_user. Fails (errc::malformed_envelope) only without a usable ID;
 /// odd values elsewhere are read leniently (ACTIVE as bool, "Y"/"N", 1/0; IDs as ints or strings).
+/// (A thin loop over user_row_reader: the DOM and the streaming reader share every field rule.)
 std::optional<portal_user> user_from_json(const boost::json::object& row, std::error_code& ec);
+
+/** Fills one portal_user from a user.get row handed over field by field: THE place that knows what each
+    user field means. user_from_json feeds it a parsed object; the streaming batch reader
+    (batch_stream.hpp) feeds it JSON parser events, so no DOM is built for the rows of a snapshot page.
+    A key given twice: the last one wins, as in a parsed object. Arrays and objects come as a DOM value
+    (on_value); scalars as themselves, so no boost::json::value is built for them. */
+class user_row_reader {
+ public:
+  /// `target` must be default-constructed and outlive the reader.
+  explicit user_row_reader(portal_user& target) noexcept : u_(target) {}
+
+  void on_string(std::string_view key, std::string_view value);
+  void on_int64(std::string_view key, std::int64_t value);
+  void on_uint64(std::string_view key, std::uint64_t value);
+  void on_double(std::string_view key, double value);
+  void on_bool(std::string_view key, bool value);
+  void on_null(std::string_view key);
+  /// Any value (arrays and objects included); what user_from_json uses for every field.
+  void on_value(std::string_view key, const boost::json::value& value);
+
+  /// Ends the row: errc::malformed_envelope without a usable ID (the row is then not to be used).
+  [[nodiscard]] std::error_code finish();
+
+ private:
+  void apply(std::string_view key, const detail::row_scalar& v);
+
+  portal_user& u_;
+  std::optional<std::int64_t> id_;
+  bool has_departments_ = false;
+};
 /// One department.get row -> portal_department. Fails without a usable ID.
 std::optional<portal_department> department_from_json(const boost::json::object& row, std::error_code& ec);
 

@@ -1,11 +1,15 @@
 // tests/integration/bitrix/test_transport.cpp: the client's transport against a scripted server:
-// keep-alive, dead idle connections, redirects, TLS verification and secret redaction.
+// keep-alive, dead idle connections, redirects, TLS verification, secret redaction, cancelled calls.
 #include "bitrix_test_util.hpp"
 #include "mini_server.hpp"
 
 #include "bitrix/client.hpp"
+#include "bitrix/operating_pacer.hpp"
 #include "support/test_certs.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <doctest/doctest.h>
 
@@ -245,4 +249,41 @@ TEST_CASE("a server that reads the request and never answers: the read deadline 
   REQUIRE(run_co(ioc, c.async_call("user.get")));
   CHECK(srv.requests.size() == 3);
   CHECK(srv.connections() == 2);
+}
+
+TEST_CASE("a single call cancelled while it waits for a connection gives its pacer grant back") {
+  net::io_context ioc;
+  mini_reply stall;
+  stall.stall = true;  // the first call holds the only connection until it is cancelled
+  mini_server srv(ioc, [&](const mini_request&) { return stall; });
+  auto cfg = config_for(http_base(srv));
+  cfg.max_in_flight = 1;  // so the second call waits for a connection slot after the pacer admitted it
+  client c(ioc, cfg, nullptr);
+  net::cancellation_signal stop_first, stop_second;
+  int finished = 0;
+  std::exception_ptr first_error, second_error;
+  auto spawn = [&](net::cancellation_signal& stop, std::exception_ptr& error) {
+    net::co_spawn(ioc, c.async_call("user.current"),
+                  net::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr e, call_result) {
+                    error = e;
+                    ++finished;
+                  }));
+  };
+  spawn(stop_first, first_error);
+  spawn(stop_second, second_error);
+  // Step until the first request is at the server; by then both calls hold a grant.
+  while (srv.requests.empty()) ioc.run_one();
+  const double cost = c.pacer().config().initial_cost;
+  REQUIRE(c.pacer().operating_at("user.current", c.portal_now()) == doctest::Approx(2 * cost));
+
+  stop_second.emit(net::cancellation_type::terminal);  // cancelled inside the connection wait
+  while (finished < 1) ioc.run_one();
+  CHECK(second_error);
+  CHECK(c.pacer().operating_at("user.current", c.portal_now()) == doctest::Approx(cost));
+
+  stop_first.emit(net::cancellation_type::terminal);  // cancelled on the wire
+  while (finished < 2) ioc.run_one();
+  CHECK(first_error);
+  CHECK(c.pacer().operating_at("user.current", c.portal_now()) == doctest::Approx(0.0));
+  CHECK(srv.requests.size() == 1);
 }

@@ -116,7 +116,7 @@ TEST_CASE("user_fields: other standard fields are kept as text, volatile ones ar
       "PERSONAL_ZIP":101000,"LAST_LOGIN":"2026-11-30T10:00:00+03:00","IS_ONLINE":"N",
       "TIMESTAMP_X":{},"EMAIL":"a@b.ru","UF_USR_HR_ID":"7"})").as_object(), ec);
   REQUIRE(u);
-  CHECK(u->other == std::map<std::string, std::string, std::less<>>{
+  CHECK(u->other == decltype(u->other){
                         {"PERSONAL_CITY", "Москва"},
                         {"PERSONAL_ZIP", "101000"},
                         {"UF_EMPLOYMENT_DATE", "2020-01-09T03:00:00+03:00"},
