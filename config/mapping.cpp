@@ -105,7 +105,10 @@ mapping_run run_mapping(const config& cfg, std::span<const connectors::source_re
     run.groups[key] = one;
     detail::build_output built = detail::build_person(cfg, key, one, today, nullptr);
     for (auto& rj : built.rejects) run.rejects.push_back({key, std::move(rj)});
-    if (built.person) run.people.push_back(std::move(*built.person));
+    if (built.person) {
+      built.person->fields.shrink_to_fit();  // exactly its fields: 10^6 people are held at once
+      run.people.push_back(std::move(*built.person));
+    }
   }
 
   // Two people with one e-mail: Bitrix24 logins are e-mails, so neither can be applied.
@@ -157,6 +160,13 @@ std::string to_string(const field_value& v) {
       for (std::size_t i = 0; i < p.levels.size(); ++i) out += (i ? " / " : "") + p.levels[i];
     }
   return out;
+}
+
+std::string_view field_source(const config& cfg, const desired_person& p, std::string_view field) {
+  for (std::size_t i = 0; i < cfg.mapping.fields.size() && i < p.field_sources.size(); ++i)
+    if (cfg.mapping.fields[i].field == field && p.field_sources[i] < cfg.sources.size())
+      return cfg.sources[p.field_sources[i]].name;
+  return {};
 }
 
 mapping_result map_records(const config& cfg, std::span<const connectors::source_record> records,

@@ -3,8 +3,11 @@
 // rejects.
 #pragma once
 
+#include <boost/container/flat_map.hpp>
+
 #include <chrono>
 #include <compare>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <span>
@@ -36,15 +39,26 @@ using field_value = std::variant<std::string, string_list, std::chrono::year_mon
 // Text form for reports and explain: lists joined with ", ", dates as YYYY-MM-DD, paths with " / ".
 std::string to_string(const field_value& v);
 
+// Sorted vectors, not trees: a person carries ~10 fields and a run holds up to 10^6 people, so one
+// allocation per map instead of a node per field (see tests/bench/sync/bench_diff). Same API as std::map.
+using field_map = boost::container::flat_map<std::string, field_value, std::less<>>;
+
 struct desired_person {
   std::string key;                            // the HR key (value of the sources' `key` attribute)
-  std::map<std::string, field_value> fields;  // Bitrix24 field -> value, identity_field = key included;
+  field_map fields;                           // Bitrix24 field -> value, identity_field = key included;
                                               // a field absent here is not touched
   bool active = true;                         // false when an active rule fired
   std::string inactive_reason;                // which rule fired and on what value; empty when active
   std::vector<connectors::origin> origins;    // every record merged into this person, in source order
-  std::map<std::string, std::string> field_sources;  // Bitrix24 field -> source name its value came from
+  // Per rule of cfg.mapping.fields, in that order: the index in cfg.sources of the source the field's
+  // value came from, or no_source (no value, or it was rejected). Read it with field_source().
+  std::vector<std::uint16_t> field_sources;
 };
+
+inline constexpr std::uint16_t no_source = 0xFFFF;
+
+// The name of the source `field`'s value came from; "" when none (or `field` has no rule).
+std::string_view field_source(const config& cfg, const desired_person& p, std::string_view field);
 
 struct mapping_result {
   std::vector<desired_person> people;       // sorted by key
@@ -52,6 +66,9 @@ struct mapping_result {
   // Keys that appeared in a source but produced no person (rejected, conflicting): the sync must
   // neither create nor deactivate their portal users.
   std::vector<std::string> rejected_keys;  // sorted, unique
+  // Rejected rows whose HR key is unknown (a reader could not read the row at all; the caller sets
+  // it). Any of them may be someone still employed, so nobody is deactivated as "missing" meanwhile.
+  std::size_t unattributed_rejects = 0;
   std::size_t unmatched_enrichment = 0;    // records of enrich_only sources whose key no other source has
   std::vector<std::string> warnings;       // e.g. an attribute no record of a source carries (a typo?)
 };

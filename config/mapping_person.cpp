@@ -90,7 +90,9 @@ build_output build_person(const config& cfg, const std::string& key, const perso
   };
 
   std::vector<std::string> failed_fields;
-  for (const auto& rule : cfg.mapping.fields) {
+  p.field_sources.assign(cfg.mapping.fields.size(), no_source);
+  for (std::size_t rule_index = 0; rule_index < cfg.mapping.fields.size(); ++rule_index) {
+    const field_rule& rule = cfg.mapping.fields[rule_index];
     explain_field ef;
     ef.field = rule.field;
     ef.rule = describe_rule(rule);
@@ -225,7 +227,7 @@ build_output build_person(const config& cfg, const std::string& key, const perso
     } else {
       ef.value = value;
       p.fields[rule.field] = std::move(value);
-      p.field_sources[rule.field] = cfg.sources[*chosen_source].name;
+      p.field_sources[rule_index] = static_cast<std::uint16_t>(*chosen_source);
     }
     if (trace) trace->fields.push_back(std::move(ef));
   }

@@ -181,6 +181,7 @@ void pipeline::record_identities() {
       continue;
     ids.push_back(state::identity{op.key, *op.user_id, true, {}, {}});
   }
+  for (const auto& u : out_.plan->unchanged) ids.push_back(state::identity{u.key, u.user_id, true, {}, {}});
   if (!ids.empty()) store_->remember_all(ids, iso_now());
 }
 
@@ -244,6 +245,7 @@ run_summary pipeline::run() {
   source_rows_ = sources->records.size() + sources->rejects.size();
   source_people_ = mapped.people.size();
   mapped.rejects.insert(mapped.rejects.begin(), sources->rejects.begin(), sources->rejects.end());
+  mapped.unattributed_rejects = sources->rejects.size();
 
   // 3. The portal: settle what a crashed run left behind, then a fresh snapshot.
   portal_view view;

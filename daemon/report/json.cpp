@@ -495,8 +495,10 @@ sync::plan read_plan(const reader& rd, const json::value& root) {
     rd.fail("schema", fmt::format("\"{}\" is not a b24sync plan (expected \"{}\")", schema, schema_name));
   }
   const auto& version = rd.member(top, "", "schema_version");
-  if (!version.is_int64() || version.get_int64() != sync::plan_schema_version) {
-    rd.fail("schema_version", fmt::format("unsupported version {} (this b24sync reads version {})",
+  // Version 1 listed unchanged people among "users"; it still reads (they move to `unchanged`).
+  const bool v1 = version.is_int64() && version.get_int64() == 1;
+  if (!version.is_int64() || (!v1 && version.get_int64() != sync::plan_schema_version)) {
+    rd.fail("schema_version", fmt::format("unsupported version {} (this b24sync reads versions 1 to {})",
                                           json::serialize(version), sync::plan_schema_version));
   }
   sync::plan p;
@@ -547,7 +549,24 @@ sync::plan read_plan(const reader& rd, const json::value& root) {
   const auto& users = rd.array(top, "", "users");
   p.users.reserve(users.size());
   for (std::size_t i = 0; i < users.size(); ++i) {
-    p.users.push_back(read_user(rd, users[i], reader::index("users", i), p.departments.size()));
+    sync::user_op op = read_user(rd, users[i], reader::index("users", i), p.departments.size());
+    if (v1 && op.kind == sync::op_kind::unchanged && op.user_id) {
+      p.unchanged.push_back({std::move(op.key), *op.user_id, op.matched_by});
+      continue;
+    }
+    p.users.push_back(std::move(op));
+  }
+  if (!v1) {
+    const auto& unchanged = rd.array(top, "", "unchanged");
+    p.unchanged.reserve(unchanged.size());
+    for (std::size_t i = 0; i < unchanged.size(); ++i) {
+      const auto path = reader::index("unchanged", i);
+      const auto& o = rd.object(unchanged[i], path);
+      const auto id = rd.optional_id(o, path, "user_id");
+      if (!id) rd.fail(reader::join(path, "user_id"), "an unchanged person needs the portal user it matched");
+      p.unchanged.push_back({rd.string(o, path, "key"), *id,
+                             rd.enumerated<sync::match_kind>(o, path, "matched_by", &sync::match_kind_from_string)});
+    }
   }
 
   const auto& rejects = rd.array(top, "", "rejects");
@@ -618,6 +637,17 @@ std::string render_json(const sync::plan& p, const sync::run_result* result) {
   w.key("users");
   w.begin_array();
   for (const auto& op : p.users) write_user(w, op);
+  w.end_array();
+  w.key("unchanged");
+  w.begin_array();
+  for (const auto& u : p.unchanged) {
+    w.begin_object();
+    w.field("key", u.key);
+    w.key("user_id");
+    w.integer(u.user_id);
+    w.field("matched_by", to_string(u.matched_by));
+    w.end_object();
+  }
   w.end_array();
   w.key("rejects");
   w.begin_array();

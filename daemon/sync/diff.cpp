@@ -7,6 +7,7 @@
 #include "config/text.hpp"
 #include "sync/canonical.hpp"
 #include "sync/departments.hpp"
+#include "sync/fingerprint.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -58,6 +59,21 @@ class view_index {
     std::size_t i = h & mask_;
     while (slots_[i].value != none) i = (i + 1) & mask_;
     slots_[i] = slot{h, key.data(), static_cast<std::uint32_t>(key.size()), value};
+  }
+  /// Starts loading the slot `key` hashes to, for a find() a few iterations later: at 10^6 users
+  /// the table is far larger than the caches, and a loop of finds otherwise waits on each miss.
+  void prefetch(std::string_view key) const noexcept {
+    __builtin_prefetch(&slots_[std::hash<std::string_view>{}(key) & mask_]);
+  }
+  /// Second stage of prefetch(), once the slot is in cache: starts loading the key bytes the first
+  /// matching slot points at (the value find() compares with).
+  void prefetch_key(std::string_view key) const noexcept {
+    const std::size_t h = std::hash<std::string_view>{}(key);
+    for (std::size_t i = h & mask_; slots_[i].value != none; i = (i + 1) & mask_)
+      if (slots_[i].hash == h) {
+        __builtin_prefetch(slots_[i].data);
+        return;
+      }
   }
   /// Calls `f(value)` for every entry equal to `key`, in insertion order of equal keys.
   template <class F>
@@ -140,7 +156,7 @@ class engine {
     plan out;
     out.portal_url = in_.portal_url;
     out.created_at = in_.created_at;
-    out.snapshot_fingerprint = snapshot_fingerprint(*in_.portal);
+    out.snapshot_fingerprint = fingerprint_;
     for (std::uint32_t p : person_order_) person_op(p);
     portal_ops();
     number_departments();
@@ -185,8 +201,21 @@ class engine {
                         [&](auto a, auto b) { return users_[a].id < users_[b].id; }))
       std::sort(by_id_.begin(), by_id_.end(), [&](auto a, auto b) { return users_[a].id < users_[b].id; });
     identity_.resize(n);
-    for (std::uint32_t i = 0; i < n; ++i) {
+    // One pass over the users (the largest input, 10^6 of them) for their identity values and the
+    // snapshot fingerprint alike, in ID order as the fingerprint requires; then the index is filled
+    // with its slots loaded ahead.
+    detail::fingerprint f;
+    f.u64(n);
+    for (std::uint32_t i : by_id_) {
       identity_[i] = identity_of(i);
+      detail::digest_user(f, users_[i]);
+    }
+    detail::digest_departments(f, in_.portal->departments);
+    fingerprint_ = f.hex();
+    constexpr std::size_t ahead = 8;  // inserts in flight (see view_index::prefetch)
+    for (std::size_t k = 0; k < by_id_.size(); ++k) {
+      if (k + ahead < by_id_.size()) identity_index_.prefetch(identity_[by_id_[k + ahead]]);
+      const std::uint32_t i = by_id_[k];
       if (!identity_[i].empty()) identity_index_.insert(identity_[i], i);
     }
     claim_.assign(n, none);
@@ -256,7 +285,7 @@ class engine {
         if (auto it = in_.identities.key_to_user.find(p.key); it != in_.identities.key_to_user.end())
           if (auto u = user_by_id(it->second)) return {*u, match_kind::state, {}};
       } else {
-        auto e = p.fields.find(std::string{bitrix::field::email});
+        auto e = p.fields.find(bitrix::field::email);
         const std::string* email = e == p.fields.end() ? nullptr : std::get_if<std::string>(&e->second);
         if (email == nullptr || email->empty()) continue;
         std::string scratch;
@@ -290,7 +319,12 @@ class engine {
   void match_people() {
     matches_.resize(people_.size());
     unchanged_.assign(people_.size(), false);
-    for (std::uint32_t p : person_order_) {
+    constexpr std::size_t ahead = 8;  // look-ups in flight (see view_index::prefetch)
+    for (std::size_t k = 0; k < person_order_.size(); ++k) {
+      if (k + ahead < person_order_.size()) identity_index_.prefetch(people_[person_order_[k + ahead]].key);
+      if (k + ahead / 2 < person_order_.size())
+        identity_index_.prefetch_key(people_[person_order_[k + ahead / 2]].key);
+      const std::uint32_t p = person_order_[k];
       std::string why;
       matches_[p] = match_one(people_[p], why);
       if (matches_[p].conflict) conflicts_.emplace(p, std::move(why));
@@ -428,13 +462,16 @@ class engine {
       }
       case value_kind::date: {
         const auto* d = std::get_if<std::chrono::year_month_day>(&want);
+        std::optional<std::chrono::year_month_day> have;
+        if (u != nullptr) {
+          have = detail::portal_date(*u, s.slot, s.name);
+          if (d && have && *have == *d) return;  // the common case, before any text is formatted
+        }
         const std::string after = d ? config::to_iso(*d) : config::to_string(want);
         if (u == nullptr) {
           if (!after.empty()) out.push_back({s.name, {}, after, after});
           return;
         }
-        auto have = detail::portal_date(*u, s.slot, s.name);
-        if (d && have && *have == *d) return;
         std::string before = have ? config::to_iso(*have)
                                   : detail::canonical_text(detail::portal_text(*u, s.slot, s.name, scratch));
         if (!d && before == detail::canonical_text(after)) return;  // kept text vs text, or both empty
@@ -536,7 +573,7 @@ class engine {
   bool is_webhook(const portal_user& u) const { return in_.webhook_user && *in_.webhook_user == id_of(u); }
 
   static std::string desired_text(const desired_person& p, std::string_view field) {
-    auto it = p.fields.find(std::string{field});
+    auto it = p.fields.find(field);
     return it == p.fields.end() ? std::string{} : config::to_string(it->second);
   }
 
@@ -710,6 +747,11 @@ class engine {
                  std::binary_search(rejected_ids.begin(), rejected_ids.end(), id_of(pu))) {
         op.skip = skip_reason::rejected_row;
         op.reason = "the source rows of this person were rejected: not deactivated";
+      } else if (const std::size_t n = in_.desired->unattributed_rejects; n > 0) {
+        op.skip = skip_reason::rejected_row;
+        op.reason = std::to_string(n) + (n == 1 ? " source row" : " source rows") +
+                    " could not be read and this person may be among them: not deactivated until the source "
+                    "reads cleanly";
       } else {
         op.kind = op_kind::deactivate;
         op.reason = "missing from all sources";
@@ -757,21 +799,14 @@ class engine {
     out.departments = depts_.ops();
     std::size_t unchanged = 0;
     for (std::uint32_t pi : person_order_) unchanged += unchanged_[pi] ? 1 : 0;
-    std::size_t total = unchanged;
+    out.unchanged.reserve(unchanged);
+    for (std::uint32_t pi : person_order_)
+      if (unchanged_[pi]) out.unchanged.push_back({people_[pi].key, id_of(users_[matches_[pi].user]), matches_[pi].by});
+    std::size_t total = 0;
     for (std::size_t k = 0; k < kinds; ++k) total += buckets_[k].size() + keyless_[k].size();
     out.users.reserve(total);
     for (std::size_t k = 0; k < kinds; ++k) {
       for (auto& op : keyless_[k]) out.users.push_back(std::move(op));
-      if (static_cast<op_kind>(k) == op_kind::unchanged) {
-        for (std::uint32_t pi : person_order_) {
-          if (!unchanged_[pi]) continue;
-          user_op& op = out.users.emplace_back();  // small on purpose: key, user ID, match kind
-          op.kind = op_kind::unchanged;
-          op.key = people_[pi].key;
-          op.user_id = id_of(users_[matches_[pi].user]);
-          op.matched_by = matches_[pi].by;
-        }
-      }
       for (auto& op : buckets_[k]) out.users.push_back(std::move(op));
       std::vector<user_op>{}.swap(buckets_[k]);
       std::vector<user_op>{}.swap(keyless_[k]);
@@ -784,6 +819,7 @@ class engine {
     if (!std::is_sorted(out.users.begin(), out.users.end(), order))
       std::stable_sort(out.users.begin(), out.users.end(), order);
     plan_counts& c = out.counts;
+    c.unchanged = out.unchanged.size();
     for (const auto& op : out.users) {
       switch (op.kind) {
         case op_kind::create: ++c.create; break;
@@ -827,6 +863,7 @@ class engine {
 
   std::vector<std::uint32_t> by_id_;           // user indexes in ID order
   std::vector<std::string_view> identity_;     // each user's identity value, trimmed
+  std::string fingerprint_;                    // snapshot_fingerprint(), computed by index_users()
   std::deque<std::string> owned_;              // rendered identity values, lower-cased e-mails
   view_index identity_index_{users_.size()};
   std::optional<view_index> email_index_;      // see email_index()

@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <map>
+#include <set>
 #include <string_view>
 #include <tuple>
 
@@ -36,6 +37,8 @@ std::vector<std::string> find_drift(const plan& reviewed, const plan& fresh) {
     if (op.user_id) by_id.emplace(*op.user_id, &op);
     if (op.kind == op_kind::create && !op.key.empty()) creates_by_key.emplace(op.key, &op);
   }
+  std::set<std::int64_t> unchanged_ids;  // already right now: someone made the reviewed change by hand
+  for (const auto& u : fresh.unchanged) unchanged_ids.insert(u.user_id);
 
   for (const auto& op : reviewed.users) {
     if (!is_write(op.kind)) continue;
@@ -49,6 +52,10 @@ std::vector<std::string> find_drift(const plan& reviewed, const plan& fresh) {
       now = it->second;
     } else {
       auto it = op.user_id ? by_id.find(*op.user_id) : by_id.end();
+      if (it == by_id.end() && op.user_id && unchanged_ids.contains(*op.user_id)) {
+        out.push_back(fmt::format("{}: reviewed for {}, now the plan says unchanged", who(op), to_string(op.kind)));
+        continue;
+      }
       if (it == by_id.end()) {
         out.push_back(fmt::format("{}: reviewed for {}, but the user is no longer on the portal as planned",
                                   who(op), to_string(op.kind)));

@@ -15,7 +15,8 @@
 namespace b24sync::sync {
 
 /// The plan's JSON schema version (report/json). Bump on any incompatible change.
-inline constexpr int plan_schema_version = 1;
+/// 2: unchanged people moved out of "users" into a compact "unchanged" list (version 1 still reads).
+inline constexpr int plan_schema_version = 2;
 
 /// A UF_DEPARTMENT value "$dept:<i>" in a create's wire value stands for the department that
 /// plan::departments[i] creates; the executor replaces it with the new department's ID.
@@ -86,6 +87,16 @@ struct user_op {
   bool operator==(const user_op&) const = default;
 };
 
+/// A matched person whose portal user is already right: nothing is sent. Unchanged people are most
+/// of a steady-state plan (99% of a 10^6-person one), so they are kept apart from `plan::users` in
+/// this compact form; the identity store still learns their key -> ID from it.
+struct unchanged_user {
+  std::string key;               ///< HR key
+  std::int64_t user_id = 0;      ///< the portal user it matched
+  match_kind matched_by = match_kind::none;
+  bool operator==(const unchanged_user&) const = default;
+};
+
 /// A department the plan creates (create_missing: true), parents first.
 struct department_op {
   std::string path;                        ///< full path, " / "-joined, for reports
@@ -120,15 +131,17 @@ struct plan_counts {
 };
 
 /// The whole plan. Deterministic: the same inputs give the same plan, in the same order
-/// (departments parents first; users: create, update, reactivate, deactivate, unchanged, skip; within
-/// a kind by key, then by user ID).
+/// (departments parents first; users: create, update, reactivate, deactivate, skip; within a kind by
+/// key, then by user ID; unchanged people by key in `unchanged`). make_plan never puts an
+/// op_kind::unchanged op in `users`; code reading a hand-built plan must still tolerate one.
 struct plan {
   int schema_version = plan_schema_version;
   std::string portal_url;                    ///< no secrets
   std::string snapshot_fingerprint;          ///< hex digest of the snapshot's users/departments the plan was made from
   std::string created_at;                    ///< ISO-8601 UTC, set by the caller (the engine has no clock)
   std::vector<department_op> departments;
-  std::vector<user_op> users;
+  std::vector<user_op> users;                ///< every person or portal user the plan touches or skips
+  std::vector<unchanged_user> unchanged;     ///< matched and already right (counts.unchanged of them)
   std::vector<connectors::reject> rejects;   ///< rejected source rows (file:line, reason)
   std::vector<std::string> warnings;         ///< mapping warnings and anything odd the engine noticed
   std::vector<guard_trip> guards;            ///< tripped guards; empty = safe to execute

@@ -122,6 +122,8 @@ int main(int argc, char** argv) {
       p.fields.emplace("UF_DEPARTMENT", config::department_list{paths[dept]});
       p.fields.emplace("UF_USR_HR_ID", key);
       p.origins.push_back({"hr", "/srv/hr/export.csv", i + 2, {}});
+      p.field_sources.assign(cfg.mapping.fields.size(), 0);  // as map_records leaves a person
+      p.fields.shrink_to_fit();
       desired.people.push_back(std::move(p));
       if (create) ++expect_create;
       if (update && !create) ++expect_update;

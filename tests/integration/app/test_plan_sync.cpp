@@ -2,6 +2,8 @@
 // the demo portal. Every scenario asserts the portal's final state (or that nothing was written).
 #include "cli_fixture.hpp"
 
+#include "state/store.hpp"
+
 #include <doctest/doctest.h>
 
 #include <sys/file.h>
@@ -75,7 +77,8 @@ TEST_CASE("plan on the demo: the changes are listed, exit 2 with --detailed-exit
   INFO(json.output);
   CHECK(json.exit == 0);  // without --detailed-exitcode a plan with changes is still a success
   auto doc = boost::json::parse(read_file(env.work / "plan.json")).as_object();
-  CHECK(doc.at("schema_version").to_number<int>() == 1);
+  CHECK(doc.at("schema_version").to_number<int>() == 2);
+  CHECK(doc.at("unchanged").as_array().size() == doc.at("counts").at("unchanged").to_number<std::size_t>());
   CHECK(env.writes() == 0);
 }
 
@@ -110,6 +113,20 @@ TEST_CASE("sync on the demo applies every change; the next plan is empty and the
   CHECK(by_email(users, "v.kim@romashka") == nullptr);
   CHECK(fs::exists(env.work / "state.db"));
   CHECK(fs::exists(env.work / "reports"));
+  // Every person matched to an account is remembered (key -> ID), the unchanged ones included.
+  {
+    const auto ids = b24sync::state::store::open(env.work / "state.db").identities_by_key();
+    std::size_t remembered = 0;
+    for (const auto& [id, u] : users) {
+      const std::string key = str(u, "UF_USR_HR_ID");
+      if (key.empty() || !active(u)) continue;
+      CAPTURE(key);
+      REQUIRE(ids.contains(key));
+      CHECK(ids.at(key) == id);
+      ++remembered;
+    }
+    CHECK(remembered >= 6);
+  }
 
   const auto writes = env.writes();
   auto again = env.run("plan --detailed-exitcode " + cfg_arg(demo_config()));

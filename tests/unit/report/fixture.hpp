@@ -71,8 +71,7 @@ inline sync::plan sample_plan() {
                      {change("ACTIVE", "Y", "N")}, skip_reason::none, "missing from all sources", {}, {}};
   p.users.push_back(gone);
 
-  p.users.push_back({op_kind::unchanged, "E007", 47, sync::match_kind::identity_field, "same@corp.ru", "Same Person",
-                     {}, skip_reason::none, "", {csv_row(19)}, {}});
+  p.unchanged.push_back({"E007", 47, sync::match_kind::identity_field});
 
   auto skip = [&](std::string key, std::optional<std::int64_t> id, std::string email, std::string name,
                   skip_reason why, std::string reason) {

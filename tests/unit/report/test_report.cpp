@@ -186,7 +186,7 @@ TEST_CASE("json: deterministic, versioned, with the fingerprint and every before
   CHECK(a == report::render_json(test::sample_plan(), nullptr));
   const auto dom = boost::json::parse(a).as_object();
   CHECK(dom.at("schema").as_string() == "b24sync.plan");
-  CHECK(dom.at("schema_version").as_int64() == 1);
+  CHECK(dom.at("schema_version").as_int64() == 2);
   CHECK(dom.at("snapshot_fingerprint").as_string() == p.snapshot_fingerprint);
   const auto& first_update = dom.at("users").as_array().at(2).as_object();
   CHECK(first_update.at("changes").as_array().at(0).at("before").as_string() == "Сидорова");
@@ -218,6 +218,22 @@ TEST_CASE("json: parse_plan_json reads back exactly what render_json wrote") {
     p.users[0].name = std::string("nul\0tab\tcr\rquote\"back\\slash", 28);
     p.users[0].user_id = -7;
     CHECK(report::parse_plan_json(report::render_json(p, nullptr)) == p);
+  }
+  SUBCASE("a version 1 file: its unchanged entries among users land in the compact list") {
+    const auto p = test::sample_plan();
+    auto o = plan_dom();
+    o["schema_version"] = 1;
+    o.erase("unchanged");
+    boost::json::object same{{"kind", "unchanged"}, {"key", "E007"}, {"user_id", 47},
+                             {"matched_by", "identity_field"}, {"email", "same@corp.ru"}, {"name", "Same Person"},
+                             {"skip", "none"}, {"reason", ""}, {"changes", boost::json::array{}},
+                             {"origins", boost::json::array{}}, {"needs_departments", boost::json::array{}}};
+    auto& users = o["users"].as_array();
+    users.insert(users.begin() + 3, same);
+    const sync::plan back = report::parse_plan_json(text_of(o));
+    CHECK(back.users == p.users);
+    CHECK(back.unchanged == p.unchanged);
+    CHECK(back.schema_version == sync::plan_schema_version);
   }
 }
 
@@ -258,9 +274,16 @@ TEST_CASE("json: unusable plan files are refused with the place and the problem"
   }
   SUBCASE("a newer schema version") {
     auto o = plan_dom();
-    o["schema_version"] = 2;
+    o["schema_version"] = 3;
     CHECK_THROWS_WITH_AS(report::parse_plan_json(text_of(o)),
-                         "plan.json: schema_version: unsupported version 2 (this b24sync reads version 1)",
+                         "plan.json: schema_version: unsupported version 3 (this b24sync reads versions 1 to 2)",
+                         plan_file_error);
+  }
+  SUBCASE("an unchanged person without the user it matched") {
+    auto o = plan_dom();
+    o["unchanged"].as_array()[0].as_object()["user_id"] = nullptr;
+    CHECK_THROWS_WITH_AS(report::parse_plan_json(text_of(o)),
+                         "plan.json: unchanged[0].user_id: an unchanged person needs the portal user it matched",
                          plan_file_error);
   }
   SUBCASE("a missing field deep inside, with the file name given") {

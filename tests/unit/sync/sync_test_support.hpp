@@ -161,6 +161,13 @@ inline const user_op* op_for_key(const plan& p, const std::string& key) {
   return nullptr;
 }
 
+/// The unchanged entry for an HR key (nullptr when the person is not unchanged).
+inline const unchanged_user* unchanged_for_key(const plan& p, const std::string& key) {
+  for (const auto& u : p.unchanged)
+    if (u.key == key) return &u;
+  return nullptr;
+}
+
 inline const user_op* op_for_user(const plan& p, std::int64_t id) {
   for (const auto& op : p.users)
     if (op.user_id == id) return &op;

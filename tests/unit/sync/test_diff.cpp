@@ -186,7 +186,7 @@ TEST_CASE("deactivate: a managed account missing from all sources") {
                  user(12, "state@corp.ru", "Ира", "К")});
   s.identities.managed = {12};
   plan p = s.run();
-  REQUIRE(p.users.size() == 3);
+  REQUIRE(p.users.size() == 2);
   CHECK(p.users[0].kind == op_kind::deactivate);
   CHECK(p.users[0].user_id == 11);
   CHECK(p.users[0].key.empty());
@@ -194,7 +194,8 @@ TEST_CASE("deactivate: a managed account missing from all sources") {
   CHECK(p.users[0].email == "gone@corp.ru");
   CHECK(p.users[1].kind == op_kind::deactivate);
   CHECK(p.users[1].user_id == 12);
-  CHECK(p.users[2].kind == op_kind::unchanged);
+  REQUIRE(p.unchanged.size() == 1);
+  CHECK(p.unchanged[0] == unchanged_user{"7", 10, match_kind::identity_field});
   CHECK(p.counts.deactivate == 2);
   CHECK(p.counts.managed_users == 3);
 }
@@ -211,7 +212,8 @@ TEST_CASE("skip: unmanaged portal users are listed only when on_missing deactiva
   CHECK(p.counts.managed_users == 1);
   plan q = make(base_yaml("  on_missing: ignore\n"), rows, users).run();
   CHECK(op_for_user(q, 20) == nullptr);
-  CHECK(q.users.size() == 1);
+  CHECK(q.users.empty());
+  CHECK(q.unchanged.size() == 1);
 }
 
 TEST_CASE("skip: on_missing ignore leaves a managed missing account alone") {
@@ -265,6 +267,35 @@ TEST_CASE("skip: a portal user whose source rows were rejected is neither create
   CHECK(p.rejects == desired.rejects);
 }
 
+TEST_CASE("skip: while a source row could not be read at all, nobody is deactivated as missing") {
+  const auto anna = person(2, "7", "anna@corp.ru", "Анна", "Петрова");
+  const std::vector<bitrix::portal_user> users{user(10, "anna@corp.ru", "Анна", "Петрова", "7"),
+                                               user(11, "gone@corp.ru", "Олег", "Б", "9")};
+  auto s = make(base_yaml(), {anna}, users);
+  plan clean = s.run();
+  CHECK(op_for_user(clean, 11)->kind == op_kind::deactivate);  // the control: a clean source deactivates
+
+  // A reader-level reject (a broken CSV line): its key is unknown, so it may be Олег's row.
+  s.desired.rejects.push_back({{"hr", "hr.csv", 3, {}}, "row has 3 fields, the header has 5"});
+  s.desired.unattributed_rejects = 1;
+  plan held = s.run();
+  const user_op* op = op_for_user(held, 11);
+  REQUIRE(op);
+  CHECK(op->kind == op_kind::skip);
+  CHECK(op->skip == skip_reason::rejected_row);
+  CHECK(op->reason ==
+        "1 source row could not be read and this person may be among them: not deactivated until the source reads "
+        "cleanly");
+  CHECK(held.counts.deactivate == 0);
+
+  // Terminated in the source is explicit: that deactivation still goes ahead.
+  auto gone = person(3, "9", "gone@corp.ru", "Олег", "Б", "Sales", "+79161234567", "1990-02-28", "Engineer", "2026-11-30");
+  auto t = make(base_yaml(), {anna, gone}, users);
+  t.desired.unattributed_rejects = 2;
+  plan terminated = t.run();
+  CHECK(op_for_user(terminated, 11)->kind == op_kind::deactivate);
+}
+
 TEST_CASE("skip: policy switches (create, update, reactivate, on_terminated)") {
   const auto anna = person(2, "7", "anna@corp.ru", "Анна", "Петрова");
   SUBCASE("create: false") {
@@ -302,7 +333,8 @@ TEST_CASE("skip: a terminated person not on the portal is not created; already d
   gone.active = false;
   plan p = make(base_yaml(), {fired(2, "7", "a@corp.ru"), fired(3, "8", "b@corp.ru")}, {gone}).run();
   CHECK(op_for_key(p, "7")->skip == skip_reason::inactive_new);
-  CHECK(op_for_key(p, "8")->kind == op_kind::unchanged);
+  CHECK(op_for_key(p, "8") == nullptr);
+  CHECK(unchanged_for_key(p, "8") != nullptr);
   CHECK(p.counts.writes() == 0);
 }
 
@@ -369,7 +401,8 @@ TEST_CASE("departments: create_missing plans parents first, shared across people
   CHECK(a->needs_departments == std::vector<std::size_t>{1});
   CHECK(op_for_key(p, "2")->changes[6].value == wire_value{strings{"$dept:0"}});
   CHECK(op_for_key(p, "3")->changes[6].value == wire_value{strings{"$dept:3"}});
-  CHECK(op_for_key(p, "4")->kind == op_kind::unchanged);
+  CHECK(op_for_key(p, "4") == nullptr);
+  CHECK(unchanged_for_key(p, "4") != nullptr);
   CHECK(p.counts.departments == 4);
   CHECK(p.counts.writes() == 7);
 }
@@ -388,12 +421,10 @@ TEST_CASE("canonical: a noop source with noise gives zero changes") {
   s.desired.people[0].fields["UF_DEPARTMENT"] =
       config::department_list{config::department_path{{"Support"}}, config::department_path{{"Sales", "Moscow"}}};
   plan p = s.run();
-  REQUIRE(p.users.size() == 2);
-  for (const auto& op : p.users) {
-    CAPTURE(op.key);
-    CHECK(op.kind == op_kind::unchanged);
-    CHECK(op.changes.empty());
-  }
+  CHECK(p.users.empty());
+  REQUIRE(p.unchanged.size() == 2);
+  CHECK(p.unchanged[0] == unchanged_user{"7", 10, match_kind::identity_field});
+  CHECK(p.unchanged[1] == unchanged_user{"8", 11, match_kind::identity_field});
   CHECK(p.counts.unchanged == 2);
   CHECK(p.counts.writes() == 0);
 }
@@ -405,7 +436,8 @@ TEST_CASE("canonical: multiple-value fields compare as sets, phones in a list by
   auto r = person(2, "7", "anna@corp.ru", "Анна", "Петрова");
   r.attributes.push_back({"phones", {"+7 916 000 00 02", "89160000001"}});
   plan same = make(base_yaml({}, extra), {r}, {u}).run();
-  CHECK(same.users[0].kind == op_kind::unchanged);
+  CHECK(same.users.empty());
+  CHECK(same.unchanged.size() == 1);
   r.attributes.back().values = {"+79160000002", "+79160000003"};
   plan diff = make(base_yaml({}, extra), {r}, {u}).run();
   REQUIRE(diff.users[0].kind == op_kind::update);
@@ -445,9 +477,12 @@ TEST_CASE("determinism: shuffled snapshot and rows give an equal plan, in the do
     auto shuffled_rows = rows;
     std::shuffle(shuffled_rows.begin(), shuffled_rows.end(), rng);
     s.desired = map(s.cfg, shuffled_rows);
-    CHECK(s.run() == first);
+    const plan again = s.run();
+    CHECK(again == first);
+    // The engine folds the fingerprint into its own pass over the users: it must equal the public one.
+    CHECK(again.snapshot_fingerprint == snapshot_fingerprint(s.portal));
   }
-  // Kinds in order create, update, reactivate, deactivate, unchanged, skip; by key then user ID.
+  // Kinds in order create, update, reactivate, deactivate, skip; by key then user ID.
   for (std::size_t i = 1; i < first.users.size(); ++i) {
     const auto& a = first.users[i - 1];
     const auto& b = first.users[i];
@@ -460,8 +495,11 @@ TEST_CASE("determinism: shuffled snapshot and rows give an equal plan, in the do
   CHECK(first.counts.unchanged > 0);
   CHECK(first.counts.skip == 1);
   CHECK(first.counts.create + first.counts.update + first.counts.reactivate + first.counts.deactivate +
-            first.counts.unchanged + first.counts.skip ==
+            first.counts.skip ==
         first.users.size());
+  CHECK(first.counts.unchanged == first.unchanged.size());
+  CHECK(std::is_sorted(first.unchanged.begin(), first.unchanged.end(),
+                       [](const auto& a, const auto& b) { return a.key < b.key; }));
 }
 
 TEST_CASE("fingerprint: equal snapshots in any order agree, any read field changes it") {
