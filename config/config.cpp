@@ -1,4 +1,5 @@
-// load_config / parse_config: the document's top level, portal, policy, schedule, state, reports, metrics.
+// load_config / parse_config: the document's top level, portal, policy, schedule, state, reports, metrics,
+// notify.
 #include "config/config.hpp"
 
 #include <fstream>
@@ -186,6 +187,49 @@ void parse_small_sections(const reader& r, const map_view& top, config& c) {
   }
 }
 
+bool all_digits(std::string_view s) {
+  return !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string_view::npos &&
+         s.find_first_not_of('0') != std::string_view::npos;
+}
+
+// `notify:` — who gets told about guards, failures and recoveries, and through which method.
+notify_config parse_notify(const reader& r, const YAML::Node& node, const portal_config& portal) {
+  map_view m(r, node, "notify", {"to", "on", "via"});
+  notify_config n;
+  n.enabled = true;
+  if (auto v = m.get("via"))
+    n.via = r.choice<notify_via>(*v, m.path_of("via"),
+                                 {{"message", notify_via::message}, {"system", notify_via::system}});
+  YAML::Node to = m.require("to");
+  n.to = trim(r.str(to, m.path_of("to")));
+  const bool user = all_digits(n.to);
+  const bool chat =
+      n.to.size() > 4 && n.to.rfind("chat", 0) == 0 && all_digits(std::string_view{n.to}.substr(4));
+  if (!user && !chat)
+    r.fail(to, m.path_of("to"), "expected a user ID (\"1\") or a chat (\"chat42\"), got \"" + n.to + "\"");
+  if (chat && n.via == notify_via::system)
+    r.fail(to, m.path_of("to"),
+           "via: system (im.notify.system.add) notifies one user; expected a user ID, got \"" + n.to + "\"");
+  if (n.via == notify_via::system && portal.auth == auth_kind::webhook)
+    r.warn(r.location(m.get("via")->Mark()) + ": " + m.path_of("via") +
+           ": im.notify.system.add is documented for OAuth applications only; a webhook portal may refuse it "
+           "(via: message works with webhooks)");
+  if (auto on = m.get("on")) {
+    const std::string path = m.path_of("on");
+    auto words = r.str_list(*on, path);
+    if (words.empty()) r.fail(*on, path, "empty list: name at least one of guard, failure, recovery");
+    n.on_guard = n.on_failure = n.on_recovery = false;
+    for (std::size_t k = 0; k < words.size(); ++k) {
+      YAML::Node at = on->IsSequence() ? (*on)[k] : *on;
+      std::string item_path = on->IsSequence() ? path + "[" + std::to_string(k) + "]" : path;
+      bool* flag = r.choice<bool*>(
+          at, item_path, {{"guard", &n.on_guard}, {"failure", &n.on_failure}, {"recovery", &n.on_recovery}});
+      *flag = true;
+    }
+  }
+  return n;
+}
+
 }  // namespace
 }  // namespace detail
 
@@ -200,8 +244,9 @@ loaded_config parse_config(std::string_view text, const std::string& display_nam
     r.fail(e.mark, "", "YAML syntax error: " + e.msg);
   }
   if (!root.IsDefined() || root.IsNull()) r.fail(root, "", "the configuration is empty");
-  detail::map_view top(r, root, "",
-                       {"portal", "sources", "mapping", "policy", "schedule", "state", "reports", "metrics"});
+  detail::map_view top(
+      r, root, "",
+      {"portal", "sources", "mapping", "policy", "schedule", "state", "reports", "metrics", "notify"});
   try {
     out.cfg.portal = detail::parse_portal(r, top.require("portal"));
     out.cfg.sources = detail::parse_sources(r, top.require("sources"));
@@ -209,6 +254,12 @@ loaded_config parse_config(std::string_view text, const std::string& display_nam
     if (auto n = top.get("policy")) out.cfg.policy = detail::parse_policy(r, *n);
     if (auto n = top.get("schedule")) out.cfg.schedule = detail::parse_schedule(r, *n);
     detail::parse_small_sections(r, top, out.cfg);
+    if (auto n = top.get("notify")) {
+      out.cfg.notify = detail::parse_notify(r, *n, out.cfg.portal);
+    } else if (const YAML::Node& croot = root; croot["notify"]) {
+      // A bare `notify:` reads as null; it would silently mean "off", which is not what was written.
+      r.fail(croot["notify"], "notify", "needs at least `to:` (a user ID or \"chat<id>\")");
+    }
   } catch (const YAML::Exception& e) {
     // yaml-cpp conversions we did not anticipate; keep the position, never the value.
     r.fail(e.mark, "", "cannot read: " + e.msg);
@@ -249,6 +300,16 @@ std::string_view to_string(transform_kind t) {
       return "date";
     case transform_kind::department:
       return "department";
+  }
+  return "?";
+}
+
+std::string_view to_string(notify_via v) {
+  switch (v) {
+    case notify_via::message:
+      return "message";
+    case notify_via::system:
+      return "system";
   }
   return "?";
 }

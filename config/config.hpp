@@ -171,6 +171,22 @@ struct metrics_config {
   std::string listen;  // "127.0.0.1:9464" for a Prometheus endpoint; empty = off
 };
 
+// Which REST method carries a notification.
+enum class notify_via {
+  message,  // im.message.add: a chat or private-dialog message; works with webhooks (scope im)
+  system,   // im.notify.system.add: a system notification; documented for OAuth applications only
+};
+
+// Run notifications (off unless the `notify:` section is present). One message per sync run at most.
+struct notify_config {
+  bool enabled = false;     // true when `notify:` is present
+  std::string to;           // DIALOG_ID: a user ID ("1") or a chat ("chat42"); via=system: a user ID
+  bool on_guard = true;     // a safety guard stopped the run (exit 3)
+  bool on_failure = true;   // the run failed (exit 4, 65, 69, 75, ...)
+  bool on_recovery = true;  // the run succeeded and the previous finished run did not
+  notify_via via = notify_via::message;  // which method sends it
+};
+
 struct config {
   portal_config portal;                // where and how to reach Bitrix24
   std::vector<source_config> sources;  // at least one
@@ -180,6 +196,7 @@ struct config {
   state_config state;                  // persistent state
   reports_config reports;              // run reports
   metrics_config metrics;              // metrics endpoint
+  notify_config notify;                // chat notifications about guards, failures, recoveries
 };
 
 // A configuration that cannot be used. what() = "file:line:column: key.path: problem" (no secret values).
@@ -210,5 +227,6 @@ loaded_config parse_config(std::string_view text, const std::string& display_nam
 std::string_view to_string(source_type t);
 std::string_view to_string(transform_kind t);
 std::string_view to_string(inactive_condition c);
+std::string_view to_string(notify_via v);
 
 }  // namespace b24sync::config

@@ -13,6 +13,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <optional>
@@ -128,7 +129,18 @@ int run_check(const check_options& options, const log_options& log_opts) {
   }
 
   print_probe(*probe);
-  if (!probe->ok()) {
+  // Notifications need the im scope: without it each one would be refused (a warning per run).
+  bool notify_ready = true;
+  if (cfg.notify.enabled && probe->scope.ran && probe->scope.ok) {
+    if (std::find(probe->scopes.begin(), probe->scopes.end(), "im") != probe->scopes.end()) {
+      fmt::print("  {:<12} ok  to {} via {}\n", "notify", cfg.notify.to, config::to_string(cfg.notify.via));
+    } else {
+      fmt::print("  {:<12} FAILED  the webhook lacks the im scope that notify: needs (grant it, or remove notify:)\n",
+                 "notify");
+      notify_ready = false;
+    }
+  }
+  if (!probe->ok() || !notify_ready) {
     fmt::print("verdict: NOT READY: the portal cannot be used as configured (see FAILED above)\n");
     return to_int(exit_code::unavailable);
   }

@@ -3,6 +3,7 @@
 #include "app/pipeline.hpp"
 
 #include "app/exit_codes.hpp"
+#include "app/notify.hpp"
 #include "app/portal_settings.hpp"
 #include "app/progress.hpp"
 #include "app/run_context.hpp"
@@ -118,6 +119,7 @@ class pipeline {
   run_summary finish(int exit, std::string message);
   void write_reports();
   void record_identities();
+  void notify();
 
   const config::config& cfg_;
   const run_request& req_;
@@ -130,6 +132,10 @@ class pipeline {
   run_summary out_;
   std::size_t source_rows_ = 0;
   std::size_t source_people_ = 0;
+  // The run's portal client outlives the run's coroutine, so the notification (sent from finish())
+  // goes through the same limiter and pacer; the io_context is declared first to outlive the client.
+  net::io_context ioc_;
+  std::optional<bitrix::client> client_;
 };
 
 run_summary pipeline::finish(int exit, std::string message) {
@@ -168,7 +174,42 @@ run_summary pipeline::finish(int exit, std::string message) {
       log_->error("state: cannot record the run's end: {}", e.what());
     }
   }
+  notify();
   return std::move(out_);
+}
+
+// A notification (config `notify:`) about a tripped guard, a failure or a recovery. Sync runs only
+// (`plan` never writes to the portal). Whatever happens here leaves the run's exit code alone.
+void pipeline::notify() {
+  if (req_.kind != run_kind::sync || !cfg_.notify.enabled) return;
+  notify_history history;
+  history.stop_requested = req_.stop_requested && req_.stop_requested();
+  if (store_ && run_id_ != 0) {
+    try {
+      history.previous = previous_outcome(store_->recent_runs(20), run_id_);
+    } catch (const std::exception& e) {
+      log_->warn("notify: cannot read the previous run's outcome: {}", e.what());
+    }
+  }
+  const auto n = decide_notification(cfg_.notify, out_, history);
+  if (!n) return;
+  try {
+    // Failures before the snapshot (a source unusable, the lock held) have no client yet.
+    if (!client_) client_.emplace(ioc_, make_client_config(cfg_, log_), log_);
+    std::exception_ptr failure;
+    ioc_.restart();
+    net::co_spawn(
+        ioc_,
+        [&]() -> net::awaitable<void> {
+          co_await async_send_notification(*client_, cfg_.notify, *n, *log_);
+          co_await client_->async_shutdown();
+        },
+        [&](std::exception_ptr e) { failure = e; });
+    ioc_.run();
+    if (failure) std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    log_->warn("notify: {} to {} not sent: {}", to_string(n->event), cfg_.notify.to, e.what());
+  }
 }
 
 void pipeline::record_identities() {
@@ -250,10 +291,9 @@ run_summary pipeline::run() {
   // 3. The portal: settle what a crashed run left behind, then a fresh snapshot.
   portal_view view;
   std::size_t settled = 0;
-  net::io_context ioc;
   try {
     auto ccfg = make_client_config(cfg_, log_);
-    bitrix::client c(ioc, std::move(ccfg), log_);
+    bitrix::client& c = client_.emplace(ioc_, std::move(ccfg), log_);
     std::exception_ptr failure;
     sync::executor_config ecfg;
     ecfg.identity_field = cfg_.mapping.identity_field;
@@ -363,7 +403,7 @@ run_summary pipeline::run() {
           co_await sync::async_execute(c, *out_.plan, store_ ? &*store_ : nullptr, ecfg, log_);
     };
     net::co_spawn(
-        ioc,
+        ioc_,
         [&]() -> net::awaitable<void> {
           std::exception_ptr inner;
           try {
@@ -375,7 +415,7 @@ run_summary pipeline::run() {
           if (inner) std::rethrow_exception(inner);
         },
         [&](std::exception_ptr e) { failure = e; });
-    ioc.run();
+    ioc_.run();
     if (failure) std::rethrow_exception(failure);
 
     if (stop_exit != 0 || !stop_message.empty()) {

@@ -25,6 +25,8 @@ const std::map<std::string, method_info, std::less<>>& table() {
       {"department.update", {department_update, {"department"}}},
       {"department.delete", {department_delete, {"department"}}},
       {"department.fields", {department_fields, {"department"}}},
+      {"im.message.add", {im_message_add, {"im"}}},
+      {"im.notify.system.add", {im_notify_system_add, {"im"}}},
       {"profile", {profile, {}}},
       {"scope", {nullptr, {}}},
       {"methods", {nullptr, {}}},
@@ -47,7 +49,7 @@ std::vector<std::string> method_names() {
 }
 
 std::vector<std::string> all_scopes() {
-  return {"department", "user", "user.userfield", "user_basic", "user_brief"};
+  return {"department", "im", "user", "user.userfield", "user_basic", "user_brief"};
 }
 
 }  // namespace b24emu::detail

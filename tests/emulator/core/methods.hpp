@@ -36,6 +36,10 @@ call_result profile(call_context& c);
 call_result user_userfield_add(call_context& c);
 call_result user_userfield_list(call_context& c);
 
+// im.cpp
+call_result im_message_add(call_context& c);
+call_result im_notify_system_add(call_context& c);
+
 // departments.cpp
 call_result department_get(call_context& c);
 call_result department_add(call_context& c);

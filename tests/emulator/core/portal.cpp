@@ -106,6 +106,7 @@ call_outcome portal_impl::run_call(const auth_info& a, const std::string& method
       throw rest_error(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.");
 
     call_context ctx{data, stats, limits, now, a.user_id, a.admin, method, std::move(params)};
+    ctx.caller_webhook = a.key.rfind("webhook:", 0) == 0;
     call_result res;
     double cost = cost_of(method);
     if (method == "batch") {
@@ -239,6 +240,9 @@ json::value portal::dump_departments() const {
 }
 json::value portal::invitations() const {
   return impl_->data.invitations;
+}
+json::value portal::notifications() const {
+  return impl_->data.notifications;
 }
 
 json::value portal::stats() const {

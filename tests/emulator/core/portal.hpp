@@ -78,6 +78,7 @@ public:
   boost::json::value dump_users() const;        // every user with every stored field
   boost::json::value dump_departments() const;
   boost::json::value invitations() const;       // one entry per user.add that sent an invitation
+  boost::json::value notifications() const;     // one entry per accepted im.message.add / im.notify.system.add
   boost::json::value stats() const;             // requests, calls per method (incl. in batches), errors by code, max bucket level
   void reset_stats();
 

@@ -68,6 +68,8 @@ void load_settings(portal_data& d, const json::object& p) {
   }
   if (auto* v = p.if_contains("sonet_groups"))
     for (auto& x : php_list(*v)) d.settings.sonet_groups.push_back(php_intval(x));
+  if (auto* v = p.if_contains("chats"))
+    for (auto& x : php_list(*v)) d.settings.chats.push_back(php_intval(x));
 }
 
 void load_limits(limits_config& l, const json::object& o) {

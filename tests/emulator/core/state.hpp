@@ -93,6 +93,7 @@ struct portal_settings {
   int tz_offset_s = 3 * 3600;  // portal time zone offset from UTC
   bool extranet = true;        // users without a department are hidden unless ADMIN_MODE
   std::vector<std::int64_t> sonet_groups;
+  std::vector<std::int64_t> chats;  // chat IDs im.message.add may post to as "chat<id>"
 };
 
 struct portal_stats {
@@ -131,6 +132,8 @@ struct portal_data {
   std::unordered_map<std::string, token_info> refresh_tokens;
   std::uint64_t token_counter = 0;
   boost::json::array invitations;
+  boost::json::array notifications;  // one entry per accepted im.message.add / im.notify.system.add
+  std::int64_t next_message_id = 1;
   std::uint64_t version = 0;  // bumped on every user write; invalidates list caches
   std::vector<list_cache_entry> list_cache;
 
@@ -163,6 +166,7 @@ struct call_context {
   bool caller_admin = false;
   std::string method;  // lower-cased
   boost::json::object params;
+  bool caller_webhook = false;  // an inbound webhook called (some methods are for applications only)
 };
 
 }  // namespace b24emu::detail

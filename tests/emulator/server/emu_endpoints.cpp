@@ -59,6 +59,7 @@ http_response pipeline::process_emu(const http_request& req, std::chrono::steady
     if (path == "/emu/users" && get) return json_ok(portal_.dump_users());
     if (path == "/emu/departments" && get) return json_ok(portal_.dump_departments());
     if (path == "/emu/invitations" && get) return json_ok(portal_.invitations());
+    if (path == "/emu/notifications" && get) return json_ok(portal_.notifications());
     if (path == "/emu/stats" && get) return json_ok(stats_unlocked());
     if (path == "/emu/time" && get) return json_ok(time_unlocked(at));
     if (path == "/emu/limits" && get) return json_ok(limits_to_json(portal_.limits()));
@@ -95,8 +96,8 @@ http_response pipeline::process_emu(const http_request& req, std::chrono::steady
     return emu_error(400, "EMU_BAD_REQUEST", e.what());
   }
   static constexpr std::string_view known[] = {"/emu/users",  "/emu/departments", "/emu/invitations",
-                                                "/emu/stats",  "/emu/time",        "/emu/limits",
-                                                "/emu/faults", "/emu/reset"};
+                                                "/emu/notifications", "/emu/stats", "/emu/time",
+                                                "/emu/limits", "/emu/faults",      "/emu/reset"};
   for (auto k : known)
     if (path == k) return emu_error(405, "EMU_METHOD_NOT_ALLOWED", req.method + " " + path);
   return emu_error(404, "EMU_NOT_FOUND", "no such endpoint: " + path);

@@ -120,6 +120,7 @@ TEST_CASE("/emu endpoints: inspection") {
   CHECK(users.as_array().size() == 2);
   CHECK(json_of(c.get("/emu/departments")).as_array().size() == 2);
   CHECK(json_of(c.get("/emu/invitations")).is_array());
+  CHECK(json_of(c.get("/emu/notifications")).as_array().empty());
   const auto time = json_of(c.get("/emu/time"));
   CHECK(time.at("now").to_number<double>() >= 1'767'225'600.0);
   CHECK(time.at("time_scale").to_number<double>() == doctest::Approx(1.0));
