@@ -132,6 +132,7 @@ class pipeline {
   run_summary out_;
   std::size_t source_rows_ = 0;
   std::size_t source_people_ = 0;
+  bool lock_busy_ = false;  // another run held the instance lock: this one did not start
   // The run's portal client outlives the run's coroutine, so the notification (sent from finish())
   // goes through the same limiter and pacer; the io_context is declared first to outlive the client.
   net::io_context ioc_;
@@ -181,7 +182,8 @@ run_summary pipeline::finish(int exit, std::string message) {
 // A notification (config `notify:`) about a tripped guard, a failure or a recovery. Sync runs only
 // (`plan` never writes to the portal). Whatever happens here leaves the run's exit code alone.
 void pipeline::notify() {
-  if (req_.kind != run_kind::sync || !cfg_.notify.enabled) return;
+  // Another run holding the lock (a cron sync meeting the daemon) is doing the work: nothing failed.
+  if (req_.kind != run_kind::sync || !cfg_.notify.enabled || lock_busy_) return;
   notify_history history;
   history.stop_requested = req_.stop_requested && req_.stop_requested();
   if (store_ && run_id_ != 0) {
@@ -261,10 +263,12 @@ run_summary pipeline::run() {
     if (syncing) {
       std::string holder;
       lock_ = state::instance_lock::try_acquire(cfg_.state.path, &holder);
-      if (!lock_)
+      if (!lock_) {
+        lock_busy_ = true;
         return finish(to_int(exit_code::temp_failure),
                       fmt::format("another b24sync run holds the lock on {}{}; not starting", cfg_.state.path,
                                   holder.empty() ? "" : " (PID " + holder + ")"));
+      }
       store_ = state::store::open(cfg_.state.path);
       run_id_ = store_->begin_run(req_.mode_name == "daemon" ? state::run_mode::daemon : state::run_mode::sync,
                                   started_at_);

@@ -4,6 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <string>
 
 using namespace b24test_cli;
@@ -175,4 +179,26 @@ TEST_CASE("notify: `check` fails when the webhook lacks the im scope notify: nee
   INFO(with.output);
   CHECK(with.exit == 0);
   CHECK(with.output.find("notify       ok  to 1 via message") != std::string::npos);
+}
+
+TEST_CASE("notify: a sync that finds another run holding the lock (exit 75) sends nothing") {
+  demo_env env;
+  variant_cleanup cleanup{env};
+  env.write_webhook(std::string("1/") + webhook_code);
+  grant_im(env);
+  const auto lock_path = env.work / "state.db.lock";
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+  auto r = env.run("sync --yes " + cfg_arg(demo_variant(env, "notify: {to: \"1\"}", false)));
+  ::close(fd);
+  INFO(r.output);
+  CHECK(r.exit == 75);
+  CHECK(notifications(env).empty());
+  // The control: with the lock free, a failing run of the same portal does notify.
+  auto failing = env.run("sync --yes " +
+                         cfg_arg(demo_variant(env, "notify: {to: \"1\", on: [failure]}", false, "missing.csv")));
+  INFO(failing.output);
+  CHECK(failing.exit == 65);
+  CHECK(notifications(env).size() == 1);
 }
