@@ -95,12 +95,19 @@ std::string_view to_string(notify_event e) noexcept {
 std::optional<notification> decide_notification(const config::notify_config& cfg, const run_summary& run,
                                                 const notify_history& history) {
   if (!cfg.enabled) return std::nullopt;
+  // A guard or a failure is said once, on the first run of a streak: a daemon retrying every few
+  // minutes (or a timer every 15) must not repeat it until someone acts; the recovery ends the streak.
+  const auto previous_was = [&](std::initializer_list<state::run_outcome> kinds) {
+    return history.previous && std::find(kinds.begin(), kinds.end(), *history.previous) != kinds.end();
+  };
   if (run.exit == to_int(exit_code::guard_tripped)) {
-    if (!cfg.on_guard) return std::nullopt;
+    if (!cfg.on_guard || previous_was({state::run_outcome::guard_tripped})) return std::nullopt;
     return notification{notify_event::guard, guard_text(run)};
   }
   if (!succeeded(run.exit)) {
     if (!cfg.on_failure || history.stop_requested) return std::nullopt;
+    if (previous_was({state::run_outcome::failed, state::run_outcome::partial_failure, state::run_outcome::interrupted}))
+      return std::nullopt;
     return notification{notify_event::failure, failure_text(run)};
   }
   if (!cfg.on_recovery || !history.previous || succeeded(*history.previous) ||

@@ -41,7 +41,8 @@ struct notify_history {
 };
 
 /// Pure. The notification a finished sync run calls for, or nullopt (notify off, event not in
-/// `notify.on`, or nothing worth saying: success after success, a first successful run).
+/// `notify.on`, or nothing worth saying: success after success, a first successful run, a guard
+/// after a guard, a failure after a failure — each streak is announced once and ended by a recovery).
 std::optional<notification> decide_notification(const config::notify_config& cfg, const run_summary& run,
                                                 const notify_history& history);
 

@@ -56,7 +56,7 @@ fs::path demo_variant(demo_env& env, const std::string& notify, bool strict,
 }  // namespace
 
 TEST_CASE(
-    "notify: a tripped guard sends exactly one message with the reason; the next good run one recovery") {
+    "notify: a tripped guard sends one message with the reason, once per streak; the next good run one recovery") {
   demo_env env;
   variant_cleanup cleanup{env};
   env.write_webhook(std::string("1/") + webhook_code);
@@ -77,6 +77,12 @@ TEST_CASE(
   CHECK(text.find("report: " + (env.work / "reports").string()) != std::string::npos);
   CHECK(text.find(webhook_code) == std::string::npos);
   CHECK(text.find(env.emu.base_url()) == std::string::npos);
+
+  // The same guard on the next run (a timer every 15 minutes): already said, nothing more.
+  auto still = env.run("sync --yes " + cfg_arg(demo_variant(env, notify, true)));
+  INFO(still.output);
+  CHECK(still.exit == 3);
+  CHECK(notifications(env).size() == 1);
 
   auto good = env.run("sync --yes " + cfg_arg(demo_variant(env, notify, false)));
   INFO(good.output);

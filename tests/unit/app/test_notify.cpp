@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <utility>
 
 using namespace b24sync;
 using namespace b24sync::app;
@@ -129,6 +130,27 @@ TEST_CASE("recovery: a success after a run that was not one; never after a succe
   }
 }
 
+TEST_CASE("a guard or a failure repeated run after run is announced once; the recovery ends the streak") {
+  SUBCASE("guard after guard") {
+    CHECK_FALSE(decide_notification(all_events(), guard_run(), after(state::run_outcome::guard_tripped)));
+  }
+  SUBCASE("failure after failure, of any kind") {
+    for (auto previous : {state::run_outcome::failed, state::run_outcome::partial_failure,
+                          state::run_outcome::interrupted}) {
+      CAPTURE(static_cast<int>(previous));
+      CHECK_FALSE(decide_notification(all_events(), failed_ops_run(), after(previous)));
+    }
+  }
+  SUBCASE("a guard after a failure and a failure after a guard are news") {
+    CHECK(decide_notification(all_events(), guard_run(), after(state::run_outcome::failed)));
+    CHECK(decide_notification(all_events(), failed_ops_run(), after(state::run_outcome::guard_tripped)));
+  }
+  SUBCASE("after a success, the next failure is news again") {
+    CHECK(decide_notification(all_events(), failed_ops_run(), after(state::run_outcome::ok)));
+    CHECK(decide_notification(all_events(), guard_run(), after(state::run_outcome::changes)));
+  }
+}
+
 TEST_CASE("an event not listed in notify.on sends nothing; the others still do") {
   auto c = all_events();
   c.on_guard = false;
@@ -159,8 +181,11 @@ TEST_CASE("a run stopped by SIGTERM (daemon shutdown) is not reported as a failu
 
 TEST_CASE("the notification text carries no portal address and no webhook code") {
   // The run message is secret-free by contract; the builder must not add the portal or credentials.
-  for (const auto& run : {guard_run(), failed_ops_run(), run_with(0, "done")}) {
-    auto n = decide_notification(all_events(), run, after(state::run_outcome::failed));
+  const std::pair<run_summary, state::run_outcome> runs[] = {{guard_run(), state::run_outcome::ok},
+                                                             {failed_ops_run(), state::run_outcome::ok},
+                                                             {run_with(0, "done"), state::run_outcome::failed}};
+  for (const auto& [run, previous] : runs) {
+    auto n = decide_notification(all_events(), run, after(previous));
     REQUIRE(n);
     CHECK(n->text.find("/rest/") == std::string::npos);
     CHECK(n->text.find("https://") == std::string::npos);
