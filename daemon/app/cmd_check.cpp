@@ -4,6 +4,7 @@
 #include "app/exit_codes.hpp"
 #include "app/portal_settings.hpp"
 #include "app/run_context.hpp"
+#include "app/schedule.hpp"
 #include "bitrix/client.hpp"
 #include "bitrix/probe.hpp"
 #include "config/mapping.hpp"
@@ -79,8 +80,17 @@ int run_check(const check_options& options, const log_options& log_opts) {
     return exit;
   }
   const config::config& cfg = loaded->cfg;
-  fmt::print("config  {}: ok ({} source(s), {} mapped field(s))\n", options.config_path, cfg.sources.size(),
-             cfg.mapping.fields.size());
+  // The schedule only matters to `daemon`, but a cron typo should not wait for the service to fail.
+  std::string schedule_text;
+  try {
+    schedule_text = schedule::from_config(cfg.schedule).describe();
+  } catch (const schedule_error& e) {
+    log->error("{}: schedule: {}", options.config_path, e.what());
+    fmt::print("verdict: configuration error (see above)\n");
+    return to_int(exit_code::config);
+  }
+  fmt::print("config  {}: ok ({} source(s), {} mapped field(s); daemon schedule {})\n", options.config_path,
+             cfg.sources.size(), cfg.mapping.fields.size(), schedule_text);
 
   auto sources = read_sources_or_report(cfg, *log, exit);
   if (!sources) {

@@ -48,6 +48,24 @@ TEST_CASE("check with a misspelt config key: exit 78 naming file, line and the l
   CHECK(r.output.find("on_missing") != std::string::npos);  // the "did you mean" hint
 }
 
+TEST_CASE("check with a cron expression that does not parse: exit 78 naming the file, the key and the field") {
+  demo_env env;
+  variant_cleanup cleanup{env};
+  env.write_webhook(std::string("1/") + webhook_code);
+  const std::string last = "reports: {dir: \"${B24_DEMO_WORK}/reports\", keep: 10}";
+  auto cfg = env.config_variant(last, last + "\nschedule: {cron: \"*/15 * * * mon-fro\"}");
+  auto r = env.run("check -c '" + cfg.string() + "'");
+  INFO(r.output);
+  CHECK(r.exit == 78);
+  CHECK(r.output.find(cfg.filename().string() + ": schedule: cron \"*/15 * * * mon-fro\": day-of-week") !=
+        std::string::npos);
+  auto good = env.run("check -c '" + env.config_variant(last, last + "\nschedule: {cron: \"*/15 * * * mon-fri\"}")
+                                          .string() + "'");
+  INFO(good.output);
+  CHECK(good.exit == 0);
+  CHECK(good.output.find("daemon schedule cron") != std::string::npos);
+}
+
 TEST_CASE("check with a missing source file: exit 65 naming the file") {
   demo_env env;
   variant_cleanup cleanup{env};
