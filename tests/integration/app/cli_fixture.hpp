@@ -134,14 +134,17 @@ struct demo_env {
     return p;
   }
 
-  // A copy of the demo config with `from` replaced by `to`, next to the demo sources.
+  // A copy of the demo config with `from` replaced by `to`, in the work directory next to copies of
+  // the demo sources (relative source paths resolve as for the demo config; tests never write into
+  // the source tree, which may be read-only).
   fs::path config_variant(const std::string& from, const std::string& to) {
     std::string text = read_file(demo_dir / "b24sync.yaml");
     auto pos = text.find(from);
     REQUIRE(pos != std::string::npos);
     text.replace(pos, from.size(), to);
-    fs::path p = demo_dir / ("test-variant-" + std::to_string(::getpid()) + "-" + std::to_string(variants_.size()) +
-                             ".yaml");
+    for (const char* source : {"hr.csv", "ad.ldif"})
+      fs::copy_file(demo_dir / source, work / source, fs::copy_options::skip_existing);
+    fs::path p = work / ("variant-" + std::to_string(variants_.size()) + ".yaml");
     std::ofstream(p, std::ios::trunc) << text;
     variants_.push_back(p);
     return p;
