@@ -106,7 +106,7 @@ std::optional<notification> decide_notification(const config::notify_config& cfg
   }
   if (!succeeded(run.exit)) {
     if (!cfg.on_failure || history.stop_requested) return std::nullopt;
-    if (previous_was({state::run_outcome::failed, state::run_outcome::partial_failure, state::run_outcome::interrupted}))
+    if (previous_was({state::run_outcome::failed, state::run_outcome::partial_failure}))
       return std::nullopt;
     return notification{notify_event::failure, failure_text(run)};
   }
@@ -136,8 +136,11 @@ notify_call make_notify_call(const config::notify_config& cfg, const notificatio
 
 std::optional<state::run_outcome> previous_outcome(const std::vector<state::run_record>& recent,
                                                    std::int64_t this_run) {
+  // Runs the operator stopped (interrupted) say nothing about the portal or the sources, and were
+  // not announced: the streak and recovery rules look past them to the last run that ended on its own.
   for (const auto& r : recent)
-    if (r.id != this_run && !r.finished_at.empty() && r.outcome != state::run_outcome::running)
+    if (r.id != this_run && !r.finished_at.empty() && r.outcome != state::run_outcome::running &&
+        r.outcome != state::run_outcome::interrupted)
       return r.outcome;
   return std::nullopt;
 }

@@ -55,7 +55,8 @@ struct notify_call {
 notify_call make_notify_call(const config::notify_config& cfg, const notification& n);
 
 /// Outcome of the newest finished run in `recent` (newest first, as store::recent_runs returns them)
-/// other than `this_run`; runs that never finished (crashed) are skipped.
+/// other than `this_run`; runs that never finished (crashed) and runs the operator stopped
+/// (interrupted) are skipped.
 std::optional<state::run_outcome> previous_outcome(const std::vector<state::run_record>& recent,
                                                    std::int64_t this_run);
 

@@ -92,13 +92,15 @@ bool ask_yes(std::size_t writes, const std::string& portal) {
   return answer == "y" || answer == "Y" || answer == "yes";
 }
 
-state::run_outcome outcome_for(int exit) {
+// `stopped`: the operator asked the run to stop (SIGTERM, Ctrl-C). Only then is a temporary failure
+// "interrupted"; any other exit 75 (the state store, an unexpected error) is a failure like the rest.
+state::run_outcome outcome_for(int exit, bool stopped) {
   switch (static_cast<exit_code>(exit)) {
     case exit_code::ok: return state::run_outcome::ok;
     case exit_code::changes: return state::run_outcome::changes;
     case exit_code::guard_tripped: return state::run_outcome::guard_tripped;
     case exit_code::partial_failure: return state::run_outcome::partial_failure;
-    case exit_code::temp_failure: return state::run_outcome::interrupted;
+    case exit_code::temp_failure: return stopped ? state::run_outcome::interrupted : state::run_outcome::failed;
     default: return state::run_outcome::failed;
   }
 }
@@ -148,7 +150,7 @@ run_summary pipeline::finish(int exit, std::string message) {
     r.id = run_id_;
     r.finished_at = iso_now();
     r.mode = req_.mode_name == "daemon" ? state::run_mode::daemon : state::run_mode::sync;
-    r.outcome = outcome_for(exit);
+    r.outcome = outcome_for(exit, req_.stop_requested && req_.stop_requested());
     r.exit_code = exit;
     r.source_rows = source_rows_;
     r.source_people = source_people_;

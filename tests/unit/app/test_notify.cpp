@@ -48,6 +48,14 @@ run_summary failed_ops_run() {
   return r;
 }
 
+state::run_record rec(std::int64_t id, state::run_outcome o, std::string finished) {
+  state::run_record r;
+  r.id = id;
+  r.outcome = o;
+  r.finished_at = std::move(finished);
+  return r;
+}
+
 notify_history after(std::optional<state::run_outcome> previous) {
   notify_history h;
   h.previous = previous;
@@ -118,9 +126,6 @@ TEST_CASE("recovery: a success after a run that was not one; never after a succe
     REQUIRE(n);
     CHECK(n->event == notify_event::recovery);
   }
-  SUBCASE("after an interrupted (exit 75) run") {
-    CHECK(decide_notification(all_events(), ok, after(state::run_outcome::interrupted)));
-  }
   SUBCASE("first run: no previous run, no recovery") {
     CHECK_FALSE(decide_notification(all_events(), ok, after(std::nullopt)));
   }
@@ -135,8 +140,7 @@ TEST_CASE("a guard or a failure repeated run after run is announced once; the re
     CHECK_FALSE(decide_notification(all_events(), guard_run(), after(state::run_outcome::guard_tripped)));
   }
   SUBCASE("failure after failure, of any kind") {
-    for (auto previous : {state::run_outcome::failed, state::run_outcome::partial_failure,
-                          state::run_outcome::interrupted}) {
+    for (auto previous : {state::run_outcome::failed, state::run_outcome::partial_failure}) {
       CAPTURE(static_cast<int>(previous));
       CHECK_FALSE(decide_notification(all_events(), failed_ops_run(), after(previous)));
     }
@@ -214,19 +218,36 @@ TEST_CASE("the REST call: im.message.add to a dialog, or im.notify.system.add to
   }
 }
 
-TEST_CASE("the previous run is the newest finished one other than this run; crashed runs are skipped") {
-  auto rec = [](std::int64_t id, state::run_outcome o, std::string finished) {
-    state::run_record r;
-    r.id = id;
-    r.outcome = o;
-    r.finished_at = std::move(finished);
-    return r;
-  };
+TEST_CASE("the previous run is the newest finished one other than this run; crashed and stopped runs are skipped") {
   std::vector<state::run_record> recent = {rec(9, state::run_outcome::ok, "2026-12-02T01:00:00Z"),
                                            rec(8, state::run_outcome::running, ""),
-                                           rec(7, state::run_outcome::guard_tripped, "2026-12-02T00:00:00Z")};
+                                           rec(7, state::run_outcome::interrupted, "2026-12-02T00:30:00Z"),
+                                           rec(6, state::run_outcome::guard_tripped, "2026-12-02T00:00:00Z")};
   CHECK(previous_outcome(recent, 9) == state::run_outcome::guard_tripped);
   CHECK(previous_outcome(recent, 10) == state::run_outcome::ok);
   CHECK_FALSE(previous_outcome({rec(9, state::run_outcome::ok, "x")}, 9));
+  CHECK_FALSE(previous_outcome({rec(9, state::run_outcome::interrupted, "x")}, 10));
   CHECK_FALSE(previous_outcome({}, 1));
+}
+
+TEST_CASE("a run the operator stopped is looked past: no false recovery after it, no failure swallowed") {
+  notify_history h;
+  // Run 12 follows a restart (11 stopped mid-run) after a good run 10.
+  h.previous = previous_outcome({rec(12, state::run_outcome::running, ""),
+                                 rec(11, state::run_outcome::interrupted, "2026-12-02T02:00:00Z"),
+                                 rec(10, state::run_outcome::ok, "2026-12-02T01:00:00Z")},
+                                12);
+  auto failure = decide_notification(all_events(), failed_ops_run(), h);
+  REQUIRE(failure);
+  CHECK(failure->event == notify_event::failure);
+  CHECK_FALSE(decide_notification(all_events(), run_with(0, "done"), h));
+  // The same restart inside an announced failure streak: the streak holds, a success recovers.
+  h.previous = previous_outcome({rec(12, state::run_outcome::running, ""),
+                                 rec(11, state::run_outcome::interrupted, "2026-12-02T02:00:00Z"),
+                                 rec(10, state::run_outcome::failed, "2026-12-02T01:00:00Z")},
+                                12);
+  CHECK_FALSE(decide_notification(all_events(), failed_ops_run(), h));
+  auto recovery = decide_notification(all_events(), run_with(0, "done"), h);
+  REQUIRE(recovery);
+  CHECK(recovery->event == notify_event::recovery);
 }
