@@ -5,6 +5,7 @@
 #include "support/run_co.hpp"
 #include "bitrix/client.hpp"
 #include "server/server.hpp"
+#include "sync/executor.hpp"
 #include "sync/plan.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -191,6 +192,21 @@ inline bool active(const json::object& u) {
   auto* v = u.if_contains("ACTIVE");
   if (v && v->is_string()) return v->get_string() == "Y";
   return v && v->is_bool() && v->get_bool();
+}
+
+/// A plan of these operations (no guards, no fingerprint): what the executor tests hand it.
+inline sy::plan plan_of(std::vector<sy::user_op> users, std::vector<sy::department_op> departments = {}) {
+  sy::plan p;
+  p.users = std::move(users);
+  p.departments = std::move(departments);
+  return p;
+}
+
+/// Executor settings with a fixed clock for journal timestamps.
+inline sy::executor_config base_config() {
+  sy::executor_config cfg;
+  cfg.now_iso = [] { return std::string("2026-12-01T00:00:00Z"); };
+  return cfg;
 }
 
 }  // namespace synctest

@@ -12,23 +12,6 @@
 
 using namespace synctest;
 
-namespace {
-
-sy::plan plan_of(std::vector<sy::user_op> users, std::vector<sy::department_op> departments = {}) {
-  sy::plan p;
-  p.users = std::move(users);
-  p.departments = std::move(departments);
-  return p;
-}
-
-sy::executor_config base_config() {
-  sy::executor_config cfg;
-  cfg.now_iso = [] { return std::string("2026-12-01T00:00:00Z"); };
-  return cfg;
-}
-
-}  // namespace
-
 TEST_CASE("initial load of 5,000 creates: every user on the portal field by field, one invitation each, journal "
           "and identities complete") {
   emulator emu(make_seed(0));

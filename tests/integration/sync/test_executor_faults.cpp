@@ -15,19 +15,6 @@ namespace st = b24sync::state;
 
 namespace {
 
-sy::plan plan_of(std::vector<sy::user_op> users, std::vector<sy::department_op> departments = {}) {
-  sy::plan p;
-  p.users = std::move(users);
-  p.departments = std::move(departments);
-  return p;
-}
-
-sy::executor_config base_config() {
-  sy::executor_config cfg;
-  cfg.now_iso = [] { return std::string("2026-12-01T00:00:00Z"); };
-  return cfg;
-}
-
 // The user.add parameters a create op carries (what the executor sends, minus MESSAGE_TEXT).
 json::object add_params(const sy::user_op& u) {
   json::object o;
