@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "common/huge_pages.hpp"
 #include "config/date.hpp"
 #include "config/detail/person.hpp"
 #include "config/text.hpp"
@@ -139,6 +140,7 @@ mapping_run run_mapping(const config& cfg, std::span<const connectors::source_re
     a = b;
   }
   std::vector<desired_person> kept;
+  common::reserve_huge(kept, run.people.size());  // the diff engine reads 10^6 of these several times
   for (std::size_t i = 0; i < run.people.size(); ++i)
     if (!drop[i]) kept.push_back(std::move(run.people[i]));
   run.people = std::move(kept);

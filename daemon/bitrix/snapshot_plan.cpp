@@ -3,11 +3,9 @@
 
 #include "bitrix/batch_stream.hpp"
 #include "bitrix/errors.hpp"
+#include "common/huge_pages.hpp"
 
 #include <boost/json/array.hpp>
-
-#include <sys/mman.h>
-
 
 #include <algorithm>
 #include <cstdint>
@@ -39,17 +37,6 @@ std::error_code check_request_budget(const snapshot_stats& stats, const snapshot
   return errc::snapshot_inconsistent;
 }
 constexpr std::int64_t open_end = std::numeric_limits<std::int64_t>::max();
-
-// The row vector of a large snapshot is tens of MB written once, front to back: in 4 KiB pages that
-// is one page fault per 8 rows, which cost the fetch more than decoding them. Transparent huge pages
-// (where the kernel offers them on request) take one fault per 2 MiB. Only a hint: errors are ignored.
-void advise_huge_pages(void* data, std::size_t bytes) noexcept {
-  constexpr std::uintptr_t huge = std::uintptr_t{2} << 20;
-  const auto begin = (reinterpret_cast<std::uintptr_t>(data) + huge - 1) & ~(huge - 1);
-  const auto end = (reinterpret_cast<std::uintptr_t>(data) + bytes) & ~(huge - 1);
-  if (end > begin) (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-}
-
 
 // Rows of a list result: a JSON array, or an object when PHP keys had gaps.
 std::optional<std::vector<const json::object*>> rows_of(const json::value& result) {
@@ -220,9 +207,10 @@ std::error_code user_snapshot_planner::take_rows(const page_meta& meta, const co
     stats_.first_total = o.total;
     // Room for every user up front: growing a vector of 100,000 rows moves each several times into
     // fresh memory. (Capped: `total` comes from the portal; untouched capacity costs no RAM anyway.)
-    users_.reserve(static_cast<std::size_t>(std::clamp<std::int64_t>(o.total.value_or(0), 0, 1'000'000)) +
-                   cfg_.page_size);
-    advise_huge_pages(users_.data(), users_.capacity() * sizeof(portal_user));
+    // The rows are tens of MB written once, front to back: in huge pages where the kernel offers them
+    // (one page fault per 8 rows cost the fetch more than decoding them).
+    common::reserve_huge(users_, static_cast<std::size_t>(std::clamp<std::int64_t>(o.total.value_or(0), 0, 1'000'000)) +
+                                     cfg_.page_size);
     plan_pages(o.total.value_or(static_cast<std::int64_t>(row_count)));
   }
   return {};

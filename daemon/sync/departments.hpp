@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <optional>
@@ -72,7 +73,7 @@ class department_resolver {
   /// Resolves one desired path (cached). With `create_missing`, missing levels become pending creates.
   path_result resolve(const config::department_path& p, bool create_missing) {
     std::size_t h = create_missing ? 1 : 0;
-    for (const auto& l : p.levels) h = h * 1099511628211ULL ^ std::hash<std::string>{}(l);
+    for (const auto& l : p.levels) h = (h ^ level_hash(l)) * 1099511628211ULL;
     auto& bucket = cache_[h];
     for (const auto& [key, create, r] : bucket)
       if (create == create_missing && key == p.levels) return r;
@@ -119,6 +120,14 @@ class department_resolver {
   std::vector<std::string>& warnings() { return warnings_; }
 
  private:
+  // A cache key for one level, called once per level of every person's path: the length and the
+  // first and last 8 bytes (names differ there in practice; equal hashes are compared in full).
+  static std::size_t level_hash(const std::string& l) noexcept {
+    std::uint64_t head = 0, tail = 0;
+    std::memcpy(&head, l.data(), std::min<std::size_t>(l.size(), 8));
+    if (l.size() > 8) std::memcpy(&tail, l.data() + l.size() - 8, 8);
+    return static_cast<std::size_t>((head * 0x9E3779B97F4A7C15ULL) ^ (tail * 0xC2B2AE3D27D4EB4FULL) ^ l.size());
+  }
   struct pending {
     std::string display;                   // " / "-joined, existing levels in the portal's spelling
     std::string name;

@@ -3,6 +3,7 @@
 // outcomes and their order. See daemon/sync/README.md "## Engine" for the rules.
 #include "sync/diff.hpp"
 
+#include "common/huge_pages.hpp"
 #include "config/date.hpp"
 #include "config/text.hpp"
 #include "sync/canonical.hpp"
@@ -51,38 +52,41 @@ class view_index {
   explicit view_index(std::size_t expected) {
     std::size_t cap = 16;
     while (cap < expected * 2) cap <<= 1;
+    common::reserve_huge(slots_, cap);  // 10^6 users: a 50 MB table (see common/huge_pages.hpp)
     slots_.assign(cap, slot{});
     mask_ = cap - 1;
   }
-  void insert(std::string_view key, std::uint32_t value) {
-    const std::size_t h = std::hash<std::string_view>{}(key);
+  static std::size_t hash(std::string_view key) noexcept { return std::hash<std::string_view>{}(key); }
+  /// Adds an entry; `h` is hash(key) (the passes over 10^6 keys compute it once per key).
+  void insert(std::string_view key, std::uint32_t value, std::size_t h) {
     std::size_t i = h & mask_;
     while (slots_[i].value != none) i = (i + 1) & mask_;
     slots_[i] = slot{h, key.data(), static_cast<std::uint32_t>(key.size()), value};
   }
-  /// Starts loading the slot `key` hashes to, for a find() a few iterations later: at 10^6 users
+  void insert(std::string_view key, std::uint32_t value) { insert(key, value, hash(key)); }
+  /// Starts loading the slot hash `h` leads to, for a find() a few iterations later: at 10^6 users
   /// the table is far larger than the caches, and a loop of finds otherwise waits on each miss.
-  void prefetch(std::string_view key) const noexcept {
-    __builtin_prefetch(&slots_[std::hash<std::string_view>{}(key) & mask_]);
-  }
+  void prefetch(std::size_t h) const noexcept { __builtin_prefetch(&slots_[h & mask_]); }
   /// Second stage of prefetch(), once the slot is in cache: starts loading the key bytes the first
-  /// matching slot points at (the value find() compares with).
-  void prefetch_key(std::string_view key) const noexcept {
-    const std::size_t h = std::hash<std::string_view>{}(key);
+  /// slot with hash `h` points at (the value find() compares with).
+  void prefetch_key(std::size_t h) const noexcept {
     for (std::size_t i = h & mask_; slots_[i].value != none; i = (i + 1) & mask_)
       if (slots_[i].hash == h) {
         __builtin_prefetch(slots_[i].data);
         return;
       }
   }
-  /// Calls `f(value)` for every entry equal to `key`, in insertion order of equal keys.
+  /// Calls `f(value)` for every entry equal to `key` (whose hash is `h`), in insertion order of equal keys.
   template <class F>
-  void find(std::string_view key, F&& f) const {
-    const std::size_t h = std::hash<std::string_view>{}(key);
+  void find(std::string_view key, std::size_t h, F&& f) const {
     for (std::size_t i = h & mask_; slots_[i].value != none; i = (i + 1) & mask_) {
       const slot& s = slots_[i];
       if (s.hash == h && std::string_view{s.data, s.size} == key) f(s.value);
     }
+  }
+  template <class F>
+  void find(std::string_view key, F&& f) const {
+    find(key, hash(key), std::forward<F>(f));
   }
 
  private:
@@ -95,6 +99,37 @@ class view_index {
   std::vector<slot> slots_;
   std::size_t mask_ = 0;
 };
+
+// ---------------------------------------------------------------------------------------------
+// Prefetching a record's heap data a few records ahead of a pass over 10^6 of them: the records sit
+// in one vector (the hardware prefetcher follows it), but each string and map of theirs is a
+// separate allocation, and a pass otherwise waits on those misses one record at a time.
+
+void prefetch_lines(const void* data, std::size_t bytes) noexcept {
+  for (std::size_t off = 0; off < bytes; off += 64) __builtin_prefetch(static_cast<const char*>(data) + off);
+}
+
+/// Stage 1, some records ahead: the record itself (and a person's field array).
+void prefetch_record(const portal_user& u) noexcept { prefetch_lines(&u, sizeof u); }
+void prefetch_record(const desired_person& p) noexcept {
+  prefetch_lines(&p, sizeof p);
+  prefetch_lines(p.fields.begin().get_ptr(), p.fields.size() * sizeof(*p.fields.begin()));
+}
+
+/// Stage 2, fewer records ahead (the record is in cache by then): what its strings point to.
+void prefetch_heap(const portal_user& u) noexcept {
+  for (const std::string* t : {&u.email, &u.name, &u.last_name, &u.second_name, &u.work_position})
+    __builtin_prefetch(t->data());
+  __builtin_prefetch(u.departments.data());
+  __builtin_prefetch(u.uf.begin().get_ptr());
+}
+void prefetch_heap(const desired_person& p) noexcept {
+  for (const auto& [name, value] : p.fields) {
+    __builtin_prefetch(name.data());
+    if (const auto* text = std::get_if<std::string>(&value)) __builtin_prefetch(text->data());
+    else if (const auto* depts = std::get_if<config::department_list>(&value)) __builtin_prefetch(depts->data());
+  }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Fields: how each mapped field is compared and sent.
@@ -156,9 +191,26 @@ class engine {
     plan out;
     out.portal_url = in_.portal_url;
     out.created_at = in_.created_at;
-    out.snapshot_fingerprint = fingerprint_;
-    for (std::uint32_t p : person_order_) person_op(p);
+    constexpr std::size_t record_ahead = 8, heap_ahead = 4;  // people (and their users) in flight
+    const std::size_t count = person_order_.size();
+    for (std::size_t k = 0; k < count; ++k) {
+      if (k + record_ahead < count) {
+        const std::uint32_t q = person_order_[k + record_ahead];
+        prefetch_record(people_[q]);
+        if (matches_[q].user != none) prefetch_record(users_[matches_[q].user]);
+      }
+      if (k + heap_ahead < count) {
+        const std::uint32_t q = person_order_[k + heap_ahead];
+        prefetch_heap(people_[q]);
+        if (matches_[q].user != none) prefetch_heap(users_[matches_[q].user]);
+      }
+      const std::uint32_t pi = person_order_[k];
+      // A claimed user is digested with its first claimant, the others by portal_ops(): each once.
+      if (const std::uint32_t u = matches_[pi].user; u != none && claim_[u] == pi) digest_.add_user(users_[u]);
+      person_op(pi);
+    }
     portal_ops();
+    out.snapshot_fingerprint = digest_.finish(users_.size(), in_.portal->departments);
     number_departments();
     assemble(out);
     return out;
@@ -195,50 +247,89 @@ class engine {
   void index_users() {
     const std::size_t n = users_.size();
     if (n >= none) throw std::length_error("make_plan: too many portal users");
+    // The engine's tables hold an entry per user or person: fresh memory, in huge pages if possible.
+    common::reserve_huge(by_id_, n);
     by_id_.resize(n);
     for (std::uint32_t i = 0; i < n; ++i) by_id_[i] = i;
     if (!std::is_sorted(by_id_.begin(), by_id_.end(),
                         [&](auto a, auto b) { return users_[a].id < users_[b].id; }))
       std::sort(by_id_.begin(), by_id_.end(), [&](auto a, auto b) { return users_[a].id < users_[b].id; });
+    common::reserve_huge(identity_, n);
     identity_.resize(n);
-    // One pass over the users (the largest input, 10^6 of them) for their identity values and the
-    // snapshot fingerprint alike, in ID order as the fingerprint requires; then the index is filled
-    // with its slots loaded ahead.
-    detail::fingerprint f;
-    f.u64(n);
-    for (std::uint32_t i : by_id_) {
-      identity_[i] = identity_of(i);
-      detail::digest_user(f, users_[i]);
-    }
-    detail::digest_departments(f, in_.portal->departments);
-    fingerprint_ = f.hex();
-    constexpr std::size_t ahead = 8;  // inserts in flight (see view_index::prefetch)
-    for (std::size_t k = 0; k < by_id_.size(); ++k) {
-      if (k + ahead < by_id_.size()) identity_index_.prefetch(identity_[by_id_[k + ahead]]);
+    // One pass over the users (the largest input, 10^6 of them) for their identity values and
+    // e-mails; then the index is filled with its slots loaded ahead. (Their other fields are read,
+    // and digested for the snapshot fingerprint, by the passes over the people and portal_ops().)
+    common::reserve_huge(email_hash_, n);
+    email_hash_.resize(n);
+    std::string scratch;
+    constexpr std::size_t heap_ahead = 4;  // users whose strings are in flight
+    for (std::size_t k = 0; k < n; ++k) {
+      if (k + heap_ahead < n) {  // what this pass reads of them
+        const portal_user& next = users_[by_id_[k + heap_ahead]];
+        __builtin_prefetch(next.email.data());
+        __builtin_prefetch(next.uf.begin().get_ptr());
+      }
       const std::uint32_t i = by_id_[k];
-      if (!identity_[i].empty()) identity_index_.insert(identity_[i], i);
+      identity_[i] = identity_of(i);
+      email_hash_[i] = std::hash<std::string_view>{}(detail::lower_view(detail::trim_view(users_[i].email), scratch));
     }
+    constexpr std::size_t ahead = 8;  // inserts in flight (see view_index::prefetch)
+    std::array<std::size_t, ahead> hashes{};  // of the users k .. k + ahead - 1
+    for (std::size_t k = 0; k < std::min(ahead, n); ++k) hashes[k] = view_index::hash(identity_[by_id_[k]]);
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t h = hashes[k % ahead];
+      if (k + ahead < n) {
+        hashes[k % ahead] = view_index::hash(identity_[by_id_[k + ahead]]);
+        identity_index_.prefetch(hashes[k % ahead]);
+      }
+      const std::uint32_t i = by_id_[k];
+      if (!identity_[i].empty()) identity_index_.insert(identity_[i], i, h);
+    }
+    common::reserve_huge(claim_, n);
     claim_.assign(n, none);
     touched_.assign(n, false);
     for (auto id : cfg_.policy.protected_ids) protected_ids_.push_back(id);
     std::sort(protected_ids_.begin(), protected_ids_.end());
   }
 
-  /// The e-mail index, built on the first e-mail look-up: a run where every person is found by the
-  /// HR key (the steady state) never pays for it.
-  const view_index& email_index() {
-    if (email_index_) return *email_index_;
-    email_index_.emplace(users_.size());
-    for (std::uint32_t i = 0; i < users_.size(); ++i) {
+  /// The e-mail index, over just the portal users whose e-mail some person looks for: built once,
+  /// after a first matching pass has collected those e-mails (wanted_emails_). A run where everyone
+  /// is found by the HR key (the steady state) never builds it, and a run with a few new hires
+  /// finds their e-mails' users through email_hash_ without touching the other users' strings.
+  void build_email_index() {
+    std::vector<std::size_t> hashes;  // the wanted e-mails' hashes, a small open-addressing set
+    std::size_t cap = 16;
+    while (cap < wanted_emails_.size() * 4) cap <<= 1;
+    hashes.assign(cap, 0);
+    auto slot_of = [&](std::size_t h) { return h == 0 ? std::size_t{1} : h; };  // 0 marks a free slot
+    for (std::string_view w : wanted_emails_) {
+      const std::size_t h = slot_of(std::hash<std::string_view>{}(w));
+      std::size_t i = h & (cap - 1);
+      while (hashes[i] != 0 && hashes[i] != h) i = (i + 1) & (cap - 1);
+      hashes[i] = h;
+    }
+    view_index wanted(wanted_emails_.size());
+    for (std::string_view w : wanted_emails_) wanted.insert(w, 0);
+    std::vector<std::pair<std::uint32_t, std::string_view>> hits;  // ascending user index
+    for (std::uint32_t u = 0; u < users_.size(); ++u) {
+      const std::size_t h = slot_of(email_hash_[u]);
+      std::size_t i = h & (cap - 1);
+      while (hashes[i] != 0 && hashes[i] != h) i = (i + 1) & (cap - 1);
+      if (hashes[i] == 0) continue;
       std::string scratch;
-      std::string_view e = detail::lower_view(detail::trim_view(users_[i].email), scratch);
+      std::string_view e = detail::lower_view(detail::trim_view(users_[u].email), scratch);
+      if (e.empty()) continue;
+      bool is_wanted = false;
+      wanted.find(e, [&](std::uint32_t) { is_wanted = true; });
+      if (!is_wanted) continue;
       if (!scratch.empty() && e.data() == scratch.data()) {
         owned_.push_back(std::move(scratch));
         e = owned_.back();
       }
-      if (!e.empty()) email_index_->insert(e, i);
+      hits.emplace_back(u, e);
     }
-    return *email_index_;
+    email_index_.emplace(hits.size());
+    for (const auto& [u, e] : hits) email_index_->insert(e, u);
   }
 
   std::optional<std::uint32_t> user_by_id(std::int64_t id) const {
@@ -249,6 +340,7 @@ class engine {
   }
 
   void order_people() {
+    common::reserve_huge(person_order_, people_.size());
     person_order_.resize(people_.size());
     for (std::uint32_t i = 0; i < people_.size(); ++i) person_order_[i] = i;
     if (!std::is_sorted(person_order_.begin(), person_order_.end(),
@@ -272,7 +364,7 @@ class engine {
       std::vector<std::uint32_t>& found = found_;  // reused: no allocation per person
       found.clear();
       if (key == config::match_key::employee_id) {
-        identity_index_.find(p.key, [&](std::uint32_t u) { found.push_back(u); });
+        identity_index_.find(p.key, key_hash_, [&](std::uint32_t u) { found.push_back(u); });
         if (found.size() > 1) {
           std::sort(found.begin(), found.end(), [&](auto a, auto b) { return users_[a].id < users_[b].id; });
           for (auto u : found) touched_[u] = true;
@@ -290,7 +382,16 @@ class engine {
         if (email == nullptr || email->empty()) continue;
         std::string scratch;
         std::string_view want = detail::lower_view(detail::trim_view(*email), scratch);
-        email_index().find(want, [&](std::uint32_t u) { found.push_back(u); });
+        if (!email_index_) {  // the first pass: the look-up waits for build_email_index()
+          if (!scratch.empty() && want.data() == scratch.data()) {
+            owned_.push_back(std::move(scratch));
+            want = owned_.back();
+          }
+          wanted_emails_.push_back(want);
+          email_pending_ = true;
+          return m;
+        }
+        email_index_->find(want, [&](std::uint32_t u) { found.push_back(u); });
         if (found.size() > 1) {
           std::sort(found.begin(), found.end(), [&](auto a, auto b) { return users_[a].id < users_[b].id; });
           for (auto u : found) touched_[u] = true;
@@ -317,17 +418,39 @@ class engine {
   }
 
   void match_people() {
+    common::reserve_huge(matches_, people_.size());
     matches_.resize(people_.size());
-    unchanged_.assign(people_.size(), false);
+    // First pass, in key order: every match that needs no e-mail look-up; the others wait for the
+    // e-mail index of just the addresses they look for, then are matched again in key order.
+    std::vector<std::uint32_t> waiting;
     constexpr std::size_t ahead = 8;  // look-ups in flight (see view_index::prefetch)
-    for (std::size_t k = 0; k < person_order_.size(); ++k) {
-      if (k + ahead < person_order_.size()) identity_index_.prefetch(people_[person_order_[k + ahead]].key);
-      if (k + ahead / 2 < person_order_.size())
-        identity_index_.prefetch_key(people_[person_order_[k + ahead / 2]].key);
+    const std::size_t count = person_order_.size();
+    std::array<std::size_t, ahead> hashes{};  // of the people k .. k + ahead - 1's keys
+    for (std::size_t k = 0; k < std::min(ahead, count); ++k) hashes[k] = view_index::hash(people_[person_order_[k]].key);
+    for (std::size_t k = 0; k < count; ++k) {
+      key_hash_ = hashes[k % ahead];
+      if (k + ahead < count) {
+        hashes[k % ahead] = view_index::hash(people_[person_order_[k + ahead]].key);
+        identity_index_.prefetch(hashes[k % ahead]);
+      }
+      if (k + ahead / 2 < count) identity_index_.prefetch_key(hashes[(k + ahead / 2) % ahead]);
       const std::uint32_t p = person_order_[k];
       std::string why;
+      email_pending_ = false;
       matches_[p] = match_one(people_[p], why);
-      if (matches_[p].conflict) conflicts_.emplace(p, std::move(why));
+      if (email_pending_) waiting.push_back(p);
+      else if (matches_[p].conflict) conflicts_.emplace(p, std::move(why));
+    }
+    if (!waiting.empty()) {
+      build_email_index();
+      for (std::uint32_t p : waiting) {  // the earlier match keys found nothing, with no side effect
+        key_hash_ = view_index::hash(people_[p].key);
+        std::string why;
+        matches_[p] = match_one(people_[p], why);
+        if (matches_[p].conflict) conflicts_.emplace(p, std::move(why));
+      }
+    }
+    for (std::uint32_t p : person_order_) {
       const std::uint32_t u = matches_[p].user;
       if (u == none) continue;
       if (claim_[u] == none) {
@@ -702,8 +825,12 @@ class engine {
     push(std::move(op));
   }
 
-  // Unchanged ops are the bulk of a plan: only marked here and built in place, in order, by assemble().
-  void push_unchanged(std::uint32_t pi) { unchanged_[pi] = true; }
+  // Unchanged people are the bulk of a plan: listed while their records are still in cache, in key
+  // order as person_op() is called (the capacity of one entry per person costs no RAM until used).
+  void push_unchanged(std::uint32_t pi) {
+    if (unchanged_.capacity() == 0) common::reserve_huge(unchanged_, people_.size());
+    unchanged_.push_back({people_[pi].key, id_of(users_[matches_[pi].user]), matches_[pi].by});
+  }
 
   /// Portal users no person claimed: missing ones managed by b24sync, and why others are left alone.
   void portal_ops() {
@@ -724,6 +851,7 @@ class engine {
     for (std::uint32_t u : by_id_) {
       const portal_user& pu = users_[u];
       const bool claimed = claim_[u] != none;
+      if (!claimed) digest_.add_user(pu);
       const bool managed = claimed || in_.identities.managed.contains(id_of(pu)) ||
                            (identity_is_uf_ && !identity_[u].empty());
       if (managed && pu.active) ++managed_active_;
@@ -797,11 +925,7 @@ class engine {
 
   void assemble(plan& out) {
     out.departments = depts_.ops();
-    std::size_t unchanged = 0;
-    for (std::uint32_t pi : person_order_) unchanged += unchanged_[pi] ? 1 : 0;
-    out.unchanged.reserve(unchanged);
-    for (std::uint32_t pi : person_order_)
-      if (unchanged_[pi]) out.unchanged.push_back({people_[pi].key, id_of(users_[matches_[pi].user]), matches_[pi].by});
+    out.unchanged = std::move(unchanged_);
     std::size_t total = 0;
     for (std::size_t k = 0; k < kinds; ++k) total += buckets_[k].size() + keyless_[k].size();
     out.users.reserve(total);
@@ -863,16 +987,20 @@ class engine {
 
   std::vector<std::uint32_t> by_id_;           // user indexes in ID order
   std::vector<std::string_view> identity_;     // each user's identity value, trimmed
-  std::string fingerprint_;                    // snapshot_fingerprint(), computed by index_users()
+  detail::snapshot_digest digest_;             // snapshot_fingerprint(), fed by the person pass and portal_ops()
   std::deque<std::string> owned_;              // rendered identity values, lower-cased e-mails
   view_index identity_index_{users_.size()};
-  std::optional<view_index> email_index_;      // see email_index()
+  std::vector<std::size_t> email_hash_;        // each user's lower-cased e-mail, hashed (index_users)
+  std::vector<std::string_view> wanted_emails_;  // e-mails the first matching pass looked for
+  bool email_pending_ = false;                 // match_one stopped at an e-mail look-up
+  std::size_t key_hash_ = 0;                   // view_index::hash of the key match_one looks up
+  std::optional<view_index> email_index_;      // see build_email_index()
   std::vector<std::int64_t> protected_ids_;
 
   std::vector<std::uint32_t> person_order_;    // people indexes by key
   std::vector<person_match> matches_;          // by person index
   std::unordered_map<std::uint32_t, std::string> conflicts_;  // person index -> why it is a conflict
-  std::vector<bool> unchanged_;                // by person index: an unchanged op, emitted by assemble()
+  std::vector<unchanged_user> unchanged_;      // in key order (person_order_), moved into the plan
   std::vector<std::uint32_t> claim_;           // user -> first person matched to it
   std::map<std::uint32_t, std::vector<std::uint32_t>> extra_claims_;  // user -> further people
   std::vector<bool> touched_;                  // claimed by a conflict: neither edited nor deactivated

@@ -33,6 +33,19 @@ std::string fingerprint::hex() const {
   return out;
 }
 
+namespace {
+
+// A 64-bit finalizer (MurmurHash3's fmix64): every input bit reaches every output bit, so sums of
+// finished user digests do not cancel out the way sums of raw lanes could.
+constexpr std::uint64_t fmix64(std::uint64_t k) noexcept {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdULL;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ULL;
+  k ^= k >> 33;
+  return k;
+}
+
 void digest_user(fingerprint& f, const bitrix::portal_user& u) {
   f.u64(static_cast<std::uint64_t>(u.id));
   f.u64(u.active ? 1 : 0);
@@ -70,20 +83,31 @@ void digest_departments(fingerprint& f, const std::vector<bitrix::portal_departm
   }
 }
 
+}  // namespace
+
+void snapshot_digest::add_user(const bitrix::portal_user& u) {
+  fingerprint f;
+  digest_user(f, u);
+  a_ += fmix64(f.lane_a());
+  b_ += fmix64(f.lane_b() ^ 0x9E3779B97F4A7C15ULL);
+}
+
+std::string snapshot_digest::finish(std::size_t users,
+                                    const std::vector<bitrix::portal_department>& departments) const {
+  fingerprint f;
+  f.u64(users);
+  f.u64(a_);
+  f.u64(b_);
+  digest_departments(f, departments);
+  return f.hex();
+}
+
 }  // namespace detail
 
 std::string snapshot_fingerprint(const bitrix::snapshot& s) {
-  // In ID order whatever the vector's order: the same portal read twice gives the same digest.
-  std::vector<const bitrix::portal_user*> users;
-  users.reserve(s.users.size());
-  for (const auto& u : s.users) users.push_back(&u);
-  if (!std::is_sorted(users.begin(), users.end(), [](auto a, auto b) { return a->id < b->id; }))
-    std::sort(users.begin(), users.end(), [](auto a, auto b) { return a->id < b->id; });
-  detail::fingerprint f;
-  f.u64(users.size());
-  for (const auto* u : users) detail::digest_user(f, *u);
-  detail::digest_departments(f, s.departments);
-  return f.hex();
+  detail::snapshot_digest d;  // users in any order: the same portal read twice gives the same digest
+  for (const auto& u : s.users) d.add_user(u);
+  return d.finish(s.users.size(), s.departments);
 }
 
 }  // namespace b24sync::sync

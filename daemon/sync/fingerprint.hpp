@@ -1,5 +1,5 @@
 // sync/fingerprint.hpp: the snapshot digest behind snapshot_fingerprint(), fed one user at a time so
-// the engine can fold it into a pass over the users it makes anyway (internal to daemon/sync).
+// the engine can fold it into the passes over the users it makes anyway (internal to daemon/sync).
 #pragma once
 
 #include "bitrix/portal_snapshot.hpp"
@@ -47,15 +47,26 @@ class fingerprint {
   }
   void json(const boost::json::value& v);
   std::string hex() const;
+  std::uint64_t lane_a() const noexcept { return a_; }
+  std::uint64_t lane_b() const noexcept { return b_; }
 
  private:
   std::uint64_t a_ = 0xcbf29ce484222325ULL;
   std::uint64_t b_ = 0x84222325cbf29ce4ULL;
 };
 
-/// Feeds one user (every field the engine reads). Users must be fed in ascending ID order.
-void digest_user(fingerprint& f, const bitrix::portal_user& u);
-/// Feeds the departments (any order) after the last user, then the digest is complete.
-void digest_departments(fingerprint& f, const std::vector<bitrix::portal_department>& departments);
+/// The snapshot digest, fed one user at a time in ANY order, so that the engine folds it into the
+/// passes it makes anyway (a user's fields are digested while the diff has them in cache): each
+/// user's fields get a digest of their own, and the users' digests are summed, lane by lane.
+class snapshot_digest {
+ public:
+  /// Adds one user (every field the engine reads); each user once.
+  void add_user(const bitrix::portal_user& u);
+  /// The hex fingerprint of `users` users added and these departments (any order).
+  std::string finish(std::size_t users, const std::vector<bitrix::portal_department>& departments) const;
+
+ private:
+  std::uint64_t a_ = 0, b_ = 0;
+};
 
 }  // namespace b24sync::sync::detail

@@ -155,6 +155,32 @@ TEST_CASE("conflict: two people landing on one portal user, both skipped naming 
   CHECK(p.counts.writes() == 0);
 }
 
+TEST_CASE("conflict: one person found by a remembered key, another by e-mail, on one portal user") {
+  // The e-mail look-ups run after every key look-up (against an index of just the e-mails asked
+  // for); the claims are still counted in key order, so the messages are those of a single pass.
+  auto s = make(base_yaml(),
+                {person(2, "7", "anna.p@corp.ru", "Анна", "Петрова"), person(3, "8", "anna@corp.ru", "Анна", "Петрова"),
+                 person(4, "9", "boris@corp.ru", "Борис", "Петров")},
+                {user(10, "anna@corp.ru", "Анна", "Петрова"), user(11, "BORIS@corp.ru", "Борис", "Петров")});
+  s.identities.key_to_user["7"] = 10;
+  plan p = s.run();
+  const user_op* a = op_for_key(p, "7");
+  const user_op* b = op_for_key(p, "8");
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a->skip == skip_reason::conflict);
+  CHECK(a->reason == "portal user 10 is also matched by key \"8\"");
+  CHECK(b->skip == skip_reason::conflict);
+  CHECK(b->reason == "portal user 10 is also matched by key \"7\"");
+  const user_op* c = op_for_key(p, "9");
+  REQUIRE(c);
+  CHECK(c->kind == op_kind::update);
+  CHECK(c->matched_by == match_kind::email);
+  CHECK(c->user_id == 11);
+  CHECK(p.counts.writes() == 1);
+  CHECK(p.snapshot_fingerprint == snapshot_fingerprint(s.portal));
+}
+
 TEST_CASE("conflict: an e-mail whose account carries another HR key is not a match") {
   auto s = make(base_yaml(), {person(2, "7", "anna@corp.ru", "Анна", "Петрова")},
                 {user(10, "anna@corp.ru", "Анна", "Сидорова", "3")});
@@ -517,6 +543,33 @@ TEST_CASE("fingerprint: equal snapshots in any order agree, any read field chang
   auto d = a;
   d.departments[2].name = "Moskva";
   CHECK(fa != snapshot_fingerprint(d));
+  // The users' digests are summed (so the engine can feed them in any order): each user's fields
+  // stay bound to that user, and a user read twice is not the same snapshot as once.
+  auto swapped = a;
+  std::swap(swapped.users[0].name, swapped.users[1].name);
+  CHECK(fa != snapshot_fingerprint(swapped));
+  auto twice = a;
+  twice.users.push_back(twice.users[0]);
+  CHECK(fa != snapshot_fingerprint(twice));
+}
+
+TEST_CASE("fingerprint: the plan's is snapshot_fingerprint() whatever became of each user") {
+  // The engine digests a matched user in its pass over the people and every other user in its pass
+  // over the portal: conflicts, the webhook's user, unmatched and twice-claimed users included.
+  auto s = make(base_yaml({}, {}, "  match: [employee_id, email]\n"),
+                {person(2, "7", "anna@corp.ru", "Анна", "Петрова"), person(3, "8", "olga@corp.ru", "Ольга", "Ли"),
+                 person(4, "9", "ivan@corp.ru", "Иван", "Ко"), person(5, "6", "new@corp.ru", "Нина", "Но")},
+                {user(1, "admin@corp.ru", "A", "B"), user(10, "a@corp.ru", "Анна", "Петрова", "7"),
+                 user(11, "b@corp.ru", "Анна", "Петрова", "7"), user(12, "olga@corp.ru", "Ольга", "Ли"),
+                 user(13, "ivan@corp.ru", "Иван", "Ко", "9"), user(14, "gone@corp.ru", "Гоша", "Го", "5")});
+  s.webhook_user = 1;
+  s.identities.key_to_user["6"] = 12;  // "6" and "8" (by e-mail) both land on user 12
+  const plan p = s.run();
+  CHECK(op_for_key(p, "7")->skip == skip_reason::conflict);
+  CHECK(op_for_key(p, "8")->skip == skip_reason::conflict);
+  CHECK(unchanged_for_key(p, "9") != nullptr);
+  CHECK(op_for_user(p, 14)->kind == op_kind::deactivate);
+  CHECK(p.snapshot_fingerprint == snapshot_fingerprint(s.portal));
 }
 
 TEST_CASE("make_plan: missing inputs throw") {
