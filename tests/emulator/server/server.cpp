@@ -15,6 +15,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <pthread.h>
+#include <time.h>
+
 #include <cstdio>
 #include <optional>
 #include <set>
@@ -91,6 +94,14 @@ public:
     accepting_ = true;
     net::co_spawn(ioc_, accept_loop(), [](std::exception_ptr e) { report("accept loop", e); });
     thread_ = std::thread([this] { ioc_.run(); });
+  }
+
+  double io_thread_cpu_seconds() {
+    if (!thread_.joinable()) return 0;
+    clockid_t clock{};
+    timespec ts{};
+    if (pthread_getcpuclockid(thread_.native_handle(), &clock) != 0 || clock_gettime(clock, &ts) != 0) return 0;
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
   }
 
   void stop() {
@@ -320,6 +331,7 @@ double server::portal_now() const { return impl_->pipe().now(std::chrono::steady
 void server::advance_time(double portal_seconds) { impl_->pipe().advance_time(portal_seconds); }
 void server::set_faults(fault_spec spec) { impl_->pipe().set_faults(std::move(spec)); }
 boost::json::value server::stats() const { return impl_->pipe().stats(); }
+double server::io_thread_cpu_seconds() const { return impl_->io_thread_cpu_seconds(); }
 std::mutex& server::portal_mutex() { return impl_->pipe().mutex(); }
 portal& server::portal_unlocked() { return impl_->pipe().portal_unlocked(); }
 

@@ -61,6 +61,9 @@ public:
   void advance_time(double portal_seconds);  // jump portal time (e.g. past an operating-limit window)
   void set_faults(fault_spec spec);          // replaces the rules and re-seeds
   boost::json::value stats() const;          // as GET /emu/stats
+  // CPU seconds the io thread has used since start() (0 before): everything the emulator did to
+  // serve — accept, TLS, HTTP parsing, the portal, writing — and nothing it waited for.
+  double io_thread_cpu_seconds() const;
 
 private:
   std::mutex& portal_mutex();

@@ -44,6 +44,20 @@ TEST_CASE("webhook calls share one kept-alive connection and carry the REST enve
   CHECK(server_stat(c, "rest_requests") == 3);
 }
 
+TEST_CASE("io_thread_cpu_seconds counts the io thread's work: 0 before start, growing with requests") {
+  b24emu::server idle(default_options());
+  CHECK(idle.io_thread_cpu_seconds() == 0.0);
+  running_server s;
+  auto c = s.client();
+  const double before = s->io_thread_cpu_seconds();
+  CHECK(before >= 0.0);
+  // user.get of every user, many times: enough work to show on a thread clock of any resolution.
+  for (int i = 0; i < 300; ++i) REQUIRE(c.post_json(std::string(hook) + "user.get.json", "{}").status == 200);
+  const double after = s->io_thread_cpu_seconds();
+  CHECK(after > before);
+  CHECK(after - before < 60.0);  // seconds, not some other unit
+}
+
 TEST_CASE("an unknown method answers 404 ERROR_METHOD_NOT_FOUND through the server") {
   running_server s;
   auto c = s.client();
