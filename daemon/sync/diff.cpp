@@ -131,6 +131,18 @@ void prefetch_heap(const desired_person& p) noexcept {
   }
 }
 
+/// Stages 3 and 4 for a person's department paths, a list of paths of levels: three allocations
+/// deep, each known only once the one before is in cache.
+void prefetch_levels(const desired_person& p, bool strings) noexcept {
+  for (const auto& [name, value] : p.fields)
+    if (const auto* depts = std::get_if<config::department_list>(&value))
+      for (const auto& path : *depts) {
+        if (!strings) __builtin_prefetch(path.levels.data());
+        else
+          for (const auto& level : path.levels) __builtin_prefetch(level.data());
+      }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Fields: how each mapped field is compared and sent.
 
@@ -204,6 +216,8 @@ class engine {
         prefetch_heap(people_[q]);
         if (matches_[q].user != none) prefetch_heap(users_[matches_[q].user]);
       }
+      if (k + 2 < count) prefetch_levels(people_[person_order_[k + 2]], false);
+      if (k + 1 < count) prefetch_levels(people_[person_order_[k + 1]], true);
       const std::uint32_t pi = person_order_[k];
       // A claimed user is digested with its first claimant, the others by portal_ops(): each once.
       if (const std::uint32_t u = matches_[pi].user; u != none && claim_[u] == pi) digest_.add_user(users_[u]);
