@@ -120,13 +120,25 @@ class department_resolver {
   std::vector<std::string>& warnings() { return warnings_; }
 
  private:
-  // A cache key for one level, called once per level of every person's path: the length and the
-  // first and last 8 bytes (names differ there in practice; equal hashes are compared in full).
+  // A cache key for one level, called once per level of every person's path: every byte counts
+  // (names that differ only in the middle, "Магазин №0001 Москва" ... "№1999", must not share a
+  // bucket), read 8 bytes at a time.
   static std::size_t level_hash(const std::string& l) noexcept {
-    std::uint64_t head = 0, tail = 0;
-    std::memcpy(&head, l.data(), std::min<std::size_t>(l.size(), 8));
-    if (l.size() > 8) std::memcpy(&tail, l.data() + l.size() - 8, 8);
-    return static_cast<std::size_t>((head * 0x9E3779B97F4A7C15ULL) ^ (tail * 0xC2B2AE3D27D4EB4FULL) ^ l.size());
+    std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ l.size();
+    std::size_t i = 0;
+    for (; i + 8 <= l.size(); i += 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, l.data() + i, 8);
+      h = (h ^ w) * 0xff51afd7ed558ccdULL;
+      h ^= h >> 32;
+    }
+    if (i < l.size()) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, l.data() + i, l.size() - i);
+      h = (h ^ w) * 0xff51afd7ed558ccdULL;
+      h ^= h >> 32;
+    }
+    return static_cast<std::size_t>(h);
   }
   struct pending {
     std::string display;                   // " / "-joined, existing levels in the portal's spelling

@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
   const std::size_t rss_start = peak_rss();
   const config::config cfg = config::parse_config(yaml, "bench.yaml").cfg;
 
-  // Departments: Company > 10 divisions > 20 groups each.
+  // Departments: Company > 10 divisions > 20 stores each.
   bitrix::snapshot portal;
   portal.departments.push_back({bitrix::department_id{1}, "Компания", std::nullopt, 500, std::nullopt});
   std::vector<config::department_path> paths;
@@ -116,9 +116,12 @@ int main(int argc, char** argv) {
     portal.departments.push_back({bitrix::department_id{div}, "Дирекция " + std::to_string(d),
                                   bitrix::department_id{1}, 500, std::nullopt});
     for (int g = 0; g < 20; ++g) {
-      portal.departments.push_back({bitrix::department_id{div + 1 + g}, "Отдел " + std::to_string(g),
-                                    bitrix::department_id{div}, 500, std::nullopt});
-      paths.push_back({{"Дирекция " + std::to_string(d), "Отдел " + std::to_string(g)}});
+      // Store-like names that differ only in the middle: a department cache hashing only the ends of
+      // a name (as it once did) would put each division's 20 stores in one bucket.
+      const std::string group = "Магазин №" + num(static_cast<std::size_t>(div + 1 + g), 4) + " Москва";
+      portal.departments.push_back({bitrix::department_id{div + 1 + g}, group, bitrix::department_id{div}, 500,
+                                    std::nullopt});
+      paths.push_back({{"Дирекция " + std::to_string(d), group}});
       path_ids.push_back(div + 1 + g);
     }
   }
