@@ -9,6 +9,8 @@
 #include "sync/canonical.hpp"
 #include "sync/departments.hpp"
 #include "sync/fingerprint.hpp"
+#include "sync/prefetch.hpp"
+#include "sync/view_index.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -43,105 +45,10 @@ using detail::in_quotes;
 using detail::department_resolver;
 using detail::path_result;
 using detail::resolved_departments;
-
-// ---------------------------------------------------------------------------------------------
-// A flat open-addressing multimap string_view -> index, for 10^6 users without a node per entry.
-// Equal keys are all kept (duplicates are what conflicts are made of); lookups visit every one.
-class view_index {
- public:
-  explicit view_index(std::size_t expected) {
-    std::size_t cap = 16;
-    while (cap < expected * 2) cap <<= 1;
-    common::reserve_huge(slots_, cap);  // 10^6 users: a 50 MB table (see common/huge_pages.hpp)
-    slots_.assign(cap, slot{});
-    mask_ = cap - 1;
-  }
-  static std::size_t hash(std::string_view key) noexcept { return std::hash<std::string_view>{}(key); }
-  /// Adds an entry; `h` is hash(key) (the passes over 10^6 keys compute it once per key).
-  void insert(std::string_view key, std::uint32_t value, std::size_t h) {
-    std::size_t i = h & mask_;
-    while (slots_[i].value != none) i = (i + 1) & mask_;
-    slots_[i] = slot{h, key.data(), static_cast<std::uint32_t>(key.size()), value};
-  }
-  void insert(std::string_view key, std::uint32_t value) { insert(key, value, hash(key)); }
-  /// Starts loading the slot hash `h` leads to, for a find() a few iterations later: at 10^6 users
-  /// the table is far larger than the caches, and a loop of finds otherwise waits on each miss.
-  void prefetch(std::size_t h) const noexcept { __builtin_prefetch(&slots_[h & mask_]); }
-  /// Second stage of prefetch(), once the slot is in cache: starts loading the key bytes the first
-  /// slot with hash `h` points at (the value find() compares with).
-  void prefetch_key(std::size_t h) const noexcept {
-    for (std::size_t i = h & mask_; slots_[i].value != none; i = (i + 1) & mask_)
-      if (slots_[i].hash == h) {
-        __builtin_prefetch(slots_[i].data);
-        return;
-      }
-  }
-  /// Calls `f(value)` for every entry equal to `key` (whose hash is `h`), in insertion order of equal keys.
-  template <class F>
-  void find(std::string_view key, std::size_t h, F&& f) const {
-    for (std::size_t i = h & mask_; slots_[i].value != none; i = (i + 1) & mask_) {
-      const slot& s = slots_[i];
-      if (s.hash == h && std::string_view{s.data, s.size} == key) f(s.value);
-    }
-  }
-  template <class F>
-  void find(std::string_view key, F&& f) const {
-    find(key, hash(key), std::forward<F>(f));
-  }
-
- private:
-  struct slot {
-    std::size_t hash = 0;
-    const char* data = nullptr;
-    std::uint32_t size = 0;
-    std::uint32_t value = none;
-  };
-  std::vector<slot> slots_;
-  std::size_t mask_ = 0;
-};
-
-// ---------------------------------------------------------------------------------------------
-// Prefetching a record's heap data a few records ahead of a pass over 10^6 of them: the records sit
-// in one vector (the hardware prefetcher follows it), but each string and map of theirs is a
-// separate allocation, and a pass otherwise waits on those misses one record at a time.
-
-void prefetch_lines(const void* data, std::size_t bytes) noexcept {
-  for (std::size_t off = 0; off < bytes; off += 64) __builtin_prefetch(static_cast<const char*>(data) + off);
-}
-
-/// Stage 1, some records ahead: the record itself (and a person's field array).
-void prefetch_record(const portal_user& u) noexcept { prefetch_lines(&u, sizeof u); }
-void prefetch_record(const desired_person& p) noexcept {
-  prefetch_lines(&p, sizeof p);
-  prefetch_lines(p.fields.begin().get_ptr(), p.fields.size() * sizeof(*p.fields.begin()));
-}
-
-/// Stage 2, fewer records ahead (the record is in cache by then): what its strings point to.
-void prefetch_heap(const portal_user& u) noexcept {
-  for (const std::string* t : {&u.email, &u.name, &u.last_name, &u.second_name, &u.work_position})
-    __builtin_prefetch(t->data());
-  __builtin_prefetch(u.departments.data());
-  __builtin_prefetch(u.uf.begin().get_ptr());
-}
-void prefetch_heap(const desired_person& p) noexcept {
-  for (const auto& [name, value] : p.fields) {
-    __builtin_prefetch(name.data());
-    if (const auto* text = std::get_if<std::string>(&value)) __builtin_prefetch(text->data());
-    else if (const auto* depts = std::get_if<config::department_list>(&value)) __builtin_prefetch(depts->data());
-  }
-}
-
-/// Stages 3 and 4 for a person's department paths, a list of paths of levels: three allocations
-/// deep, each known only once the one before is in cache.
-void prefetch_levels(const desired_person& p, bool strings) noexcept {
-  for (const auto& [name, value] : p.fields)
-    if (const auto* depts = std::get_if<config::department_list>(&value))
-      for (const auto& path : *depts) {
-        if (!strings) __builtin_prefetch(path.levels.data());
-        else
-          for (const auto& level : path.levels) __builtin_prefetch(level.data());
-      }
-}
+using detail::view_index;
+using detail::prefetch_record;
+using detail::prefetch_heap;
+using detail::prefetch_levels;
 
 // ---------------------------------------------------------------------------------------------
 // Fields: how each mapped field is compared and sent.
@@ -285,7 +192,7 @@ class engine {
       }
       const std::uint32_t i = by_id_[k];
       identity_[i] = identity_of(i);
-      email_hash_[i] = std::hash<std::string_view>{}(detail::lower_view(detail::trim_view(users_[i].email), scratch));
+      email_hash_[i] = view_index::hash(detail::lower_view(detail::trim_view(users_[i].email), scratch));
     }
     constexpr std::size_t ahead = 8;  // inserts in flight (see view_index::prefetch)
     std::array<std::size_t, ahead> hashes{};  // of the users k .. k + ahead - 1
@@ -311,31 +218,16 @@ class engine {
   /// is found by the HR key (the steady state) never builds it, and a run with a few new hires
   /// finds their e-mails' users through email_hash_ without touching the other users' strings.
   void build_email_index() {
-    std::vector<std::size_t> hashes;  // the wanted e-mails' hashes, a small open-addressing set
-    std::size_t cap = 16;
-    while (cap < wanted_emails_.size() * 4) cap <<= 1;
-    hashes.assign(cap, 0);
-    auto slot_of = [&](std::size_t h) { return h == 0 ? std::size_t{1} : h; };  // 0 marks a free slot
-    for (std::string_view w : wanted_emails_) {
-      const std::size_t h = slot_of(std::hash<std::string_view>{}(w));
-      std::size_t i = h & (cap - 1);
-      while (hashes[i] != 0 && hashes[i] != h) i = (i + 1) & (cap - 1);
-      hashes[i] = h;
-    }
     view_index wanted(wanted_emails_.size());
     for (std::string_view w : wanted_emails_) wanted.insert(w, 0);
     std::vector<std::pair<std::uint32_t, std::string_view>> hits;  // ascending user index
     for (std::uint32_t u = 0; u < users_.size(); ++u) {
-      const std::size_t h = slot_of(email_hash_[u]);
-      std::size_t i = h & (cap - 1);
-      while (hashes[i] != 0 && hashes[i] != h) i = (i + 1) & (cap - 1);
-      if (hashes[i] == 0) continue;
+      if (!wanted.may_contain(email_hash_[u])) continue;  // most users: their strings stay untouched
       std::string scratch;
       std::string_view e = detail::lower_view(detail::trim_view(users_[u].email), scratch);
-      if (e.empty()) continue;
       bool is_wanted = false;
-      wanted.find(e, [&](std::uint32_t) { is_wanted = true; });
-      if (!is_wanted) continue;
+      wanted.find(e, email_hash_[u], [&](std::uint32_t) { is_wanted = true; });
+      if (e.empty() || !is_wanted) continue;
       if (!scratch.empty() && e.data() == scratch.data()) {
         owned_.push_back(std::move(scratch));
         e = owned_.back();
@@ -343,7 +235,7 @@ class engine {
       hits.emplace_back(u, e);
     }
     email_index_.emplace(hits.size());
-    for (const auto& [u, e] : hits) email_index_->insert(e, u);
+    for (const auto& [u, e] : hits) email_index_->insert(e, u, email_hash_[u]);
   }
 
   std::optional<std::uint32_t> user_by_id(std::int64_t id) const {
