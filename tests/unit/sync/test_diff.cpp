@@ -179,6 +179,20 @@ TEST_CASE("conflict: one person found by a remembered key, another by e-mail, on
   CHECK(c->user_id == 11);
   CHECK(p.counts.writes() == 1);
   CHECK(p.snapshot_fingerprint == snapshot_fingerprint(s.portal));
+
+  // A third claimant with a key below both, found by e-mail too (built by hand: the mapping itself
+  // rejects two people with one e-mail). Matched after "7" but claiming before it, so each message
+  // lists the others in key order, as a single pass would.
+  auto twin = *std::find_if(s.desired.people.begin(), s.desired.people.end(),
+                            [](const auto& person) { return person.key == "8"; });
+  twin.key = "6";
+  std::get<std::string>(twin.fields["UF_USR_HR_ID"]) = "6";
+  s.desired.people.push_back(twin);
+  plan three = s.run();
+  REQUIRE(op_for_key(three, "6"));
+  CHECK(op_for_key(three, "6")->reason == "portal user 10 is also matched by key \"7\", \"8\"");
+  CHECK(op_for_key(three, "7")->reason == "portal user 10 is also matched by key \"6\", \"8\"");
+  CHECK(op_for_key(three, "8")->reason == "portal user 10 is also matched by key \"6\", \"7\"");
 }
 
 TEST_CASE("conflict: an e-mail whose account carries another HR key is not a match") {
