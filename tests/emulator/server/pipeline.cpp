@@ -109,7 +109,13 @@ outcome pipeline::process(const http_request& req, std::chrono::steady_clock::ti
     return o;
   }
   ++stats_.rest_requests;
+  rest_request_seen_.notify_all();
   return process_portal(req, at);
+}
+
+bool pipeline::wait_rest_requests(std::uint64_t count, std::chrono::milliseconds timeout) {
+  std::unique_lock lk(mu_);
+  return rest_request_seen_.wait_for(lk, timeout, [&] { return stats_.rest_requests >= count; });
 }
 
 outcome pipeline::process_portal(const http_request& req, std::chrono::steady_clock::time_point at) {

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -55,6 +56,9 @@ public:
   void set_faults(fault_spec spec);
   boost::json::value stats() const;  // portal stats plus a "server" object
   void reset_stats();
+  // Blocks until at least `count` REST requests have been routed to the portal (since the last
+  // reset_stats), or until `timeout`; true when they have.
+  bool wait_rest_requests(std::uint64_t count, std::chrono::milliseconds timeout);
 
 private:
   outcome process_portal(const http_request& req, std::chrono::steady_clock::time_point at);
@@ -66,6 +70,7 @@ private:
            const std::string& fault, double cost_s);
 
   mutable std::mutex mu_;
+  std::condition_variable rest_request_seen_;  // notified on every REST request
   portal portal_;
   time_source time_;
   fault_injector faults_;

@@ -332,6 +332,9 @@ void server::advance_time(double portal_seconds) { impl_->pipe().advance_time(po
 void server::set_faults(fault_spec spec) { impl_->pipe().set_faults(std::move(spec)); }
 boost::json::value server::stats() const { return impl_->pipe().stats(); }
 double server::io_thread_cpu_seconds() const { return impl_->io_thread_cpu_seconds(); }
+bool server::wait_rest_requests(std::uint64_t count, std::chrono::milliseconds timeout) {
+  return impl_->pipe().wait_rest_requests(count, timeout);
+}
 std::mutex& server::portal_mutex() { return impl_->pipe().mutex(); }
 portal& server::portal_unlocked() { return impl_->pipe().portal_unlocked(); }
 

@@ -64,6 +64,10 @@ public:
   // CPU seconds the io thread has used since start() (0 before): everything the emulator did to
   // serve — accept, TLS, HTTP parsing, the portal, writing — and nothing it waited for.
   double io_thread_cpu_seconds() const;
+  // Blocks until the portal has been sent at least `count` REST requests (as stats() counts them),
+  // or until `timeout`: for tests that act at a protocol point ("after the 7th request") without
+  // polling. True when the count was reached.
+  bool wait_rest_requests(std::uint64_t count, std::chrono::milliseconds timeout);
 
 private:
   std::mutex& portal_mutex();

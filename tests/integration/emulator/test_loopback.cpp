@@ -58,6 +58,25 @@ TEST_CASE("io_thread_cpu_seconds counts the io thread's work: 0 before start, gr
   CHECK(after - before < 60.0);  // seconds, not some other unit
 }
 
+TEST_CASE("wait_rest_requests returns once the portal has seen that many REST requests, /emu ones not counted") {
+  running_server s;
+  auto c = s.client();
+  CHECK(s->wait_rest_requests(0, std::chrono::milliseconds(0)));
+  CHECK_FALSE(s->wait_rest_requests(1, std::chrono::milliseconds(1)));  // nothing sent yet
+  REQUIRE(c.get("/emu/stats").status == 200);
+  CHECK_FALSE(s->wait_rest_requests(1, std::chrono::milliseconds(1)));  // /emu is not REST
+  // From another thread, while this one waits: the wait ends at the second request, not at a timeout.
+  int answered = 0;
+  std::thread sender([&] {
+    auto other = s.client();
+    for (int i = 0; i < 2; ++i) answered += other.post_json(std::string(hook) + "user.get.json", "{}").status == 200;
+  });
+  CHECK(s->wait_rest_requests(2, std::chrono::minutes(1)));
+  sender.join();
+  CHECK(answered == 2);
+  CHECK(server_stat(c, "rest_requests") == 2);
+}
+
 TEST_CASE("an unknown method answers 404 ERROR_METHOD_NOT_FOUND through the server") {
   running_server s;
   auto c = s.client();
