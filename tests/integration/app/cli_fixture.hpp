@@ -144,9 +144,8 @@ struct demo_env {
     text.replace(pos, from.size(), to);
     for (const char* source : {"hr.csv", "ad.ldif"})
       fs::copy_file(demo_dir / source, work / source, fs::copy_options::skip_existing);
-    fs::path p = work / ("variant-" + std::to_string(variants_.size()) + ".yaml");
+    fs::path p = work / ("variant-" + std::to_string(variants_++) + ".yaml");  // removed with `work`
     std::ofstream(p, std::ios::trunc) << text;
-    variants_.push_back(p);
     return p;
   }
 
@@ -164,14 +163,7 @@ struct demo_env {
   }
   void faults(const std::string& spec) { emu.set_faults(b24emu::parse_fault_spec(boost::json::parse(spec))); }
 
-  std::vector<fs::path> variants_;
-};
-
-struct variant_cleanup {
-  demo_env& env;
-  ~variant_cleanup() {
-    for (const auto& p : env.variants_) fs::remove(p);
-  }
+  std::size_t variants_ = 0;  // config_variant() files written so far
 };
 
 inline std::string demo_config() { return (demo_dir / "b24sync.yaml").string(); }

@@ -38,7 +38,6 @@ TEST_CASE("check with a wrong webhook code: auth fails, exit 69, neither code pr
 
 TEST_CASE("check with a misspelt config key: exit 78 naming file, line and the likely key") {
   demo_env env;
-  variant_cleanup cleanup{env};
   env.write_webhook(std::string("1/") + webhook_code);
   auto cfg = env.config_variant("  on_missing: ignore", "  on_mising: ignore");
   auto r = env.run("check -c '" + cfg.string() + "'");
@@ -50,7 +49,6 @@ TEST_CASE("check with a misspelt config key: exit 78 naming file, line and the l
 
 TEST_CASE("check with a cron expression that does not parse: exit 78 naming the file, the key and the field") {
   demo_env env;
-  variant_cleanup cleanup{env};
   env.write_webhook(std::string("1/") + webhook_code);
   const std::string last = "reports: {dir: \"${B24_DEMO_WORK}/reports\", keep: 10}";
   auto cfg = env.config_variant(last, last + "\nschedule: {cron: \"*/15 * * * mon-fro\"}");
@@ -68,7 +66,6 @@ TEST_CASE("check with a cron expression that does not parse: exit 78 naming the 
 
 TEST_CASE("check with a missing source file: exit 65 naming the file") {
   demo_env env;
-  variant_cleanup cleanup{env};
   env.write_webhook(std::string("1/") + webhook_code);
   auto cfg = env.config_variant("path: hr.csv", "path: no-such-export.csv");
   auto r = env.run("check -c '" + cfg.string() + "'");

@@ -58,7 +58,6 @@ fs::path demo_variant(demo_env& env, const std::string& notify, bool strict,
 TEST_CASE(
     "notify: a tripped guard sends one message with the reason, once per streak; the next good run one recovery") {
   demo_env env;
-  variant_cleanup cleanup{env};
   env.write_webhook(std::string("1/") + webhook_code);
   grant_im(env);
   const std::string notify = "notify: {to: \"1\"}";
@@ -101,7 +100,6 @@ TEST_CASE(
 
 TEST_CASE("notify: without a notify section a tripped guard sends nothing, and `plan` never sends") {
   demo_env env;
-  variant_cleanup cleanup{env};
   env.write_webhook(std::string("1/") + webhook_code);
   grant_im(env);
 
@@ -119,7 +117,6 @@ TEST_CASE("notify: without a notify section a tripped guard sends nothing, and `
 
 TEST_CASE("notify: an unusable source (exit 65) is reported before any snapshot, through a paced call") {
   demo_env env;
-  variant_cleanup cleanup{env};
   env.write_webhook(std::string("1/") + webhook_code);
   grant_im(env);
   auto r = env.run("sync --yes " +
@@ -134,7 +131,6 @@ TEST_CASE("notify: an unusable source (exit 65) is reported before any snapshot,
 
 TEST_CASE("notify: the portal refusing the notification leaves the exit code alone and logs a warning") {
   demo_env env;
-  variant_cleanup cleanup{env};
   env.write_webhook(std::string("1/") + webhook_code);
   grant_im(env);
   // User 999 does not exist: im.message.add answers ACCESS_ERROR.
@@ -158,7 +154,6 @@ TEST_CASE("notify: the portal refusing the notification leaves the exit code alo
 
 TEST_CASE("notify: the daemon's runs notify like `sync`: a guard trip in the first run sends one message") {
   demo_env env;
-  variant_cleanup cleanup{env};
   env.write_webhook(std::string("1/") + webhook_code);
   grant_im(env);
   auto r =
@@ -173,7 +168,6 @@ TEST_CASE("notify: the daemon's runs notify like `sync`: a guard trip in the fir
 
 TEST_CASE("notify: `check` fails when the webhook lacks the im scope notify: needs, and passes once granted") {
   demo_env env;
-  variant_cleanup cleanup{env};
   env.write_webhook(std::string("1/") + webhook_code);
   const auto cfg = demo_variant(env, "notify: {to: \"1\"}", false);
   auto without = env.run("check " + cfg_arg(cfg));
@@ -189,7 +183,6 @@ TEST_CASE("notify: `check` fails when the webhook lacks the im scope notify: nee
 
 TEST_CASE("notify: a sync that finds another run holding the lock (exit 75) sends nothing") {
   demo_env env;
-  variant_cleanup cleanup{env};
   env.write_webhook(std::string("1/") + webhook_code);
   grant_im(env);
   const auto lock_path = env.work / "state.db.lock";
