@@ -116,7 +116,7 @@ mapping_run run_mapping(const config& cfg, std::span<const connectors::source_re
   std::vector<std::pair<std::string, std::size_t>> by_email;
   for (std::size_t i = 0; i < run.people.size(); ++i)
     if (auto it = run.people[i].fields.find("EMAIL"); it != run.people[i].fields.end())
-      if (std::string e = to_string(it->second); !e.empty()) by_email.emplace_back(utf8_lower(e), i);
+      if (std::string e = to_string(*it); !e.empty()) by_email.emplace_back(utf8_lower(e), i);
   std::sort(by_email.begin(), by_email.end());
   std::vector<bool> drop(run.people.size(), false);
   for (std::size_t a = 0; a < by_email.size();) {
@@ -165,10 +165,9 @@ std::string to_string(const field_value& v) {
 }
 
 std::string_view field_source(const config& cfg, const desired_person& p, std::string_view field) {
-  for (std::size_t i = 0; i < cfg.mapping.fields.size() && i < p.field_sources.size(); ++i)
-    if (cfg.mapping.fields[i].field == field && p.field_sources[i] < cfg.sources.size())
-      return cfg.sources[p.field_sources[i]].name;
-  return {};
+  auto it = p.fields.find(field);
+  if (it == p.fields.end() || it->source() >= cfg.sources.size()) return {};
+  return cfg.sources[it->source()].name;
 }
 
 mapping_result map_records(const config& cfg, std::span<const connectors::source_record> records,

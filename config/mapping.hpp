@@ -3,8 +3,6 @@
 // rejects.
 #pragma once
 
-#include <boost/container/flat_map.hpp>
-
 #include <chrono>
 #include <compare>
 #include <cstdint>
@@ -17,45 +15,22 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "config/field_map.hpp"
 #include "config/template.hpp"
 #include "connectors/source_record.hpp"
 
 namespace b24sync::config {
 
-// One department as a path from the top ("Company", "Sales", "Moscow"); a bare name is a one-level
-// path. The sync resolves paths to portal department IDs.
-struct department_path {
-  std::vector<std::string> levels;  // top first
-  auto operator<=>(const department_path&) const = default;
-};
-
-using string_list = std::vector<std::string>;
-using department_list = std::vector<department_path>;
-
-// A canonical field value: text (trimmed, inner spaces collapsed; EMAIL lower-case; phones E.164),
-// a list (`multiple: true`), a calendar date, or departments. An empty value clears the field.
-using field_value = std::variant<std::string, string_list, std::chrono::year_month_day, department_list>;
-
-// Text form for reports and explain: lists joined with ", ", dates as YYYY-MM-DD, paths with " / ".
-std::string to_string(const field_value& v);
-
-// Sorted vectors, not trees: a person carries ~10 fields and a run holds up to 10^6 people, so one
-// allocation per map instead of a node per field (see tests/bench/sync/bench_diff). Same API as std::map.
-using field_map = boost::container::flat_map<std::string, field_value, std::less<>>;
-
 struct desired_person {
   std::string key;                            // the HR key (value of the sources' `key` attribute)
   field_map fields;                           // Bitrix24 field -> value, identity_field = key included;
-                                              // a field absent here is not touched
+                                              // a field absent here is not touched (field_map.hpp)
   bool active = true;                         // false when an active rule fired
   std::string inactive_reason;                // which rule fired and on what value; empty when active
   std::vector<connectors::origin> origins;    // every record merged into this person, in source order
-  // Per rule of cfg.mapping.fields, in that order: the index in cfg.sources of the source the field's
-  // value came from, or no_source (no value, or it was rejected). Read it with field_source().
-  std::vector<std::uint16_t> field_sources;
+  // Each field records the index in cfg.sources of the source its value came from (field_ref::source();
+  // no_source for the identity field). Read it by name with field_source().
 };
-
-inline constexpr std::uint16_t no_source = 0xFFFF;
 
 // The name of the source `field`'s value came from; "" when none (or `field` has no rule).
 std::string_view field_source(const config& cfg, const desired_person& p, std::string_view field);

@@ -90,7 +90,6 @@ build_output build_person(const config& cfg, const std::string& key, const perso
   };
 
   std::vector<std::string> failed_fields;
-  p.field_sources.assign(cfg.mapping.fields.size(), no_source);
   for (std::size_t rule_index = 0; rule_index < cfg.mapping.fields.size(); ++rule_index) {
     const field_rule& rule = cfg.mapping.fields[rule_index];
     explain_field ef;
@@ -225,9 +224,9 @@ build_output build_person(const config& cfg, const std::string& key, const perso
       failed_fields.push_back(rule.field);
       ef.problem = problem;
     } else {
-      ef.value = value;
-      p.fields[rule.field] = std::move(value);
-      p.field_sources[rule_index] = static_cast<std::uint16_t>(*chosen_source);
+      if (trace) ef.value = value;
+      const auto source = static_cast<std::uint16_t>(std::min<std::size_t>(*chosen_source, max_sources));
+      p.fields.set(rule.field, value, source);
     }
     if (trace) trace->fields.push_back(std::move(ef));
   }
@@ -286,7 +285,7 @@ build_output build_person(const config& cfg, const std::string& key, const perso
   // Required fields. An inactive person is never created, so it may lack them.
   auto text_of = [&](const char* f) -> std::string {
     auto it = p.fields.find(f);
-    return it == p.fields.end() ? std::string{} : to_string(it->second);
+    return it == p.fields.end() ? std::string{} : to_string(*it);
   };
   const connectors::origin& where = primary ? primary->where : connectors::origin{};
   // A field already rejected above is not reported a second time as missing.
@@ -301,7 +300,7 @@ build_output build_person(const config& cfg, const std::string& key, const perso
       !failed("LAST_NAME"))
     reject(where, "NAME and LAST_NAME are both empty");
   // The HR key itself is desired state too: written to identity_field so later runs find the account.
-  p.fields[cfg.mapping.identity_field] = key;
+  p.fields.set(cfg.mapping.identity_field, key);
   if (out.rejects.empty()) out.person = std::move(p);
   return out;
 }

@@ -60,7 +60,7 @@ int run_explain(const explain_options& options, const log_options& log_opts) {
   if (ex.person) {
     fmt::print("result: {} with {} field(s)\n", ex.person->active ? "active" : "inactive (" + ex.person->inactive_reason + ")",
                ex.person->fields.size());
-    for (const auto& [field, value] : ex.person->fields) fmt::print("  {} = {}\n", field, config::to_string(value));
+    for (const config::field_ref f : ex.person->fields) fmt::print("  {} = {}\n", f.name(), config::to_string(f));
   } else {
     fmt::print("result: rejected\n");
   }

@@ -12,6 +12,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,6 +26,13 @@ using config::field_value;
 
 inline std::int64_t id_of(const portal_department& d) noexcept { return static_cast<std::int64_t>(d.id); }
 inline std::string in_quotes(std::string_view s) { return "\"" + std::string{s} + "\""; }
+
+/// A department path as reports show it: levels joined with " / ".
+inline std::string path_text(std::span<const std::string_view> levels) {
+  std::string s;
+  for (std::size_t i = 0; i < levels.size(); ++i) (s += i ? " / " : "") += levels[i];
+  return s;
+}
 
 // Departments: the snapshot's tree, path resolution (root-relative or from the root), and the
 // departments the plan creates.
@@ -71,14 +79,15 @@ class department_resolver {
   }
 
   /// Resolves one desired path (cached). With `create_missing`, missing levels become pending creates.
-  path_result resolve(const config::department_path& p, bool create_missing) {
+  path_result resolve(std::span<const std::string_view> levels, bool create_missing) {
     std::size_t h = create_missing ? 1 : 0;
-    for (const auto& l : p.levels) h = (h ^ level_hash(l)) * 1099511628211ULL;
+    for (const auto& l : levels) h = (h ^ level_hash(l)) * 1099511628211ULL;
     auto& bucket = cache_[h];
     for (const auto& [key, create, r] : bucket)
-      if (create == create_missing && key == p.levels) return r;
+      if (create == create_missing && std::equal(key.begin(), key.end(), levels.begin(), levels.end())) return r;
+    config::department_path p{{levels.begin(), levels.end()}};
     path_result r = resolve_uncached(p, create_missing);
-    bucket.push_back({p.levels, create_missing, r});
+    bucket.push_back({std::move(p.levels), create_missing, r});
     return r;
   }
 
@@ -123,7 +132,7 @@ class department_resolver {
   // A cache key for one level, called once per level of every person's path: every byte counts
   // (names that differ only in the middle, "Магазин №0001 Москва" ... "№1999", must not share a
   // bucket), read 8 bytes at a time.
-  static std::size_t level_hash(const std::string& l) noexcept {
+  static std::size_t level_hash(std::string_view l) noexcept {
     std::uint64_t h = 0x9E3779B97F4A7C15ULL ^ l.size();
     std::size_t i = 0;
     for (; i + 8 <= l.size(); i += 8) {

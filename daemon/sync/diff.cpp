@@ -48,7 +48,6 @@ using detail::resolved_departments;
 using detail::view_index;
 using detail::prefetch_record;
 using detail::prefetch_heap;
-using detail::prefetch_levels;
 
 // ---------------------------------------------------------------------------------------------
 // Fields: how each mapped field is compared and sent.
@@ -57,6 +56,7 @@ enum class value_kind { text, email, phone, date, department, list };
 
 struct field_spec {
   std::string name;
+  config::field_name_id name_id = 0;  // name, interned (field_map.hpp)
   value_kind kind = value_kind::text;
   portal_slot slot = portal_slot::other;
   std::string region = "RU";    // phone
@@ -66,6 +66,7 @@ struct field_spec {
 
 field_spec spec_for(const config::field_rule* rule, std::string name) {
   field_spec s;
+  s.name_id = config::intern_field_name(name);
   s.slot = detail::slot_of(name);
   if (rule != nullptr) {
     s.region = rule->region;
@@ -123,8 +124,6 @@ class engine {
         prefetch_heap(people_[q]);
         if (matches_[q].user != none) prefetch_heap(users_[matches_[q].user]);
       }
-      if (k + 2 < count) prefetch_levels(people_[person_order_[k + 2]], false);
-      if (k + 1 < count) prefetch_levels(people_[person_order_[k + 1]], true);
       const std::uint32_t pi = person_order_[k];
       // A claimed user is digested with its first claimant, the others by portal_ops(): each once.
       if (const std::uint32_t u = matches_[pi].user; u != none && claim_[u] == pi) digest_.add_user(users_[u]);
@@ -283,11 +282,12 @@ class engine {
         if (auto it = in_.identities.key_to_user.find(p.key); it != in_.identities.key_to_user.end())
           if (auto u = user_by_id(it->second)) return {*u, match_kind::state, {}};
       } else {
-        auto e = p.fields.find(bitrix::field::email);
-        const std::string* email = e == p.fields.end() ? nullptr : std::get_if<std::string>(&e->second);
-        if (email == nullptr || email->empty()) continue;
+        auto e = p.fields.find(email_id_);
+        if (e == p.fields.end() || e->kind() != config::field_kind::text) continue;
+        const std::string_view email = e->text();
+        if (email.empty()) continue;
         std::string scratch;
-        std::string_view want = detail::lower_view(detail::trim_view(*email), scratch);
+        std::string_view want = detail::lower_view(detail::trim_view(email), scratch);
         if (!email_index_) {  // the first pass: the look-up waits for build_email_index()
           if (!scratch.empty() && want.data() == scratch.data()) {
             owned_.push_back(std::move(scratch));
@@ -389,15 +389,15 @@ class engine {
     r.unknown.clear();
     for (const auto& s : specs_) {
       if (s.kind != value_kind::department) continue;
-      auto it = p.fields.find(s.name);
+      auto it = p.fields.find(s.name_id);
       if (it == p.fields.end()) continue;
-      resolve_value(it->second, s, r);
+      resolve_value(*it, s, r);
     }
     return r;
   }
 
-  void resolve_value(const field_value& v, const field_spec& s, resolved_departments& r) {
-    auto add_path = [&](const config::department_path& path) {
+  void resolve_value(const config::field_ref& v, const field_spec& s, resolved_departments& r) {
+    auto add_path = [&](std::span<const std::string_view> path) {
       path_result res = depts_.resolve(path, s.create_missing);
       switch (res.st) {
         case path_result::state::found:
@@ -408,17 +408,21 @@ class engine {
             r.pending.push_back(res.pending);
           break;
         case path_result::state::unknown:
-          r.unknown.push_back(config::to_string(field_value{config::department_list{path}}));
+          r.unknown.push_back(detail::path_text(path));
           break;
       }
     };
-    if (const auto* list = std::get_if<config::department_list>(&v)) {
-      for (const auto& path : *list) add_path(path);
-    } else if (const auto* text = std::get_if<std::string>(&v)) {  // a literal built by hand
-      if (!detail::trim_view(*text).empty()) add_path(config::department_path{{*text}});
-    } else if (const auto* strings = std::get_if<config::string_list>(&v)) {
-      for (const auto& t : *strings) add_path(config::department_path{{t}});
+    std::vector<std::string_view>& levels = levels_;  // reused: no allocation per person
+    if (v.kind() == config::field_kind::departments) {
+      for (auto c = v.paths(); c.next(levels);) add_path(levels);
+      return;
     }
+    // A literal built by hand: each item (or the text, unless blank) is a one-level path.
+    levels.clear();
+    v.list(levels);
+    const bool text = v.kind() == config::field_kind::text;
+    for (const std::string_view& item : levels)
+      if (!text || !detail::trim_view(item).empty()) add_path({&item, 1});
   }
 
   std::string department_text(const resolved_departments& r) {
@@ -438,7 +442,7 @@ class engine {
   // --- field comparison ----------------------------------------------------------------------
   /// Appends a field_change when the desired value differs from the portal's (or always, for a
   /// create: `u` == nullptr, empty values left out).
-  void diff_field(const field_spec& s, const field_value& want, const portal_user* u,
+  void diff_field(const field_spec& s, const config::field_ref& want, const portal_user* u,
                   const resolved_departments& depts, std::vector<field_change>& out) {
     std::string scratch;
     switch (s.kind) {
@@ -465,9 +469,13 @@ class engine {
       }
       case value_kind::list: {
         std::vector<std::string> want_list;
-        if (const auto* l = std::get_if<config::string_list>(&want)) want_list = *l;
-        else if (const auto* t = std::get_if<std::string>(&want); t && !t->empty()) want_list = {*t};
-        else if (std::holds_alternative<std::chrono::year_month_day>(want)) want_list = {config::to_string(want)};
+        if (want.kind() == config::field_kind::list || want.kind() == config::field_kind::text) {
+          std::vector<std::string_view> items;
+          want.list(items);
+          want_list.assign(items.begin(), items.end());
+        } else if (want.kind() == config::field_kind::date) {
+          want_list = {config::to_string(want)};
+        }
         if (u == nullptr) {
           if (want_list.empty()) return;
           out.push_back({s.name, {}, detail::join(want_list, ", "), want_list});
@@ -490,7 +498,8 @@ class engine {
         return;
       }
       case value_kind::date: {
-        const auto* d = std::get_if<std::chrono::year_month_day>(&want);
+        const std::optional<std::chrono::year_month_day> d =
+            want.kind() == config::field_kind::date ? std::optional{want.date()} : std::nullopt;
         std::optional<std::chrono::year_month_day> have;
         if (u != nullptr) {
           have = detail::portal_date(*u, s.slot, s.name);
@@ -511,25 +520,28 @@ class engine {
       case value_kind::email:
       case value_kind::phone: {
         std::string after_storage;
-        const std::string* after = std::get_if<std::string>(&want);
-        if (after == nullptr) {
+        std::string_view after = want.text();
+        if (want.kind() != config::field_kind::text) {
           after_storage = config::to_string(want);
-          after = &after_storage;
+          after = after_storage;
         }
+        auto change = [&](std::string before) {
+          out.push_back({s.name, std::move(before), std::string{after}, std::string{after}});
+        };
         if (u == nullptr) {
-          if (!after->empty()) out.push_back({s.name, {}, *after, *after});
+          if (!after.empty()) change({});
           return;
         }
         std::string_view have = detail::portal_text(*u, s.slot, s.name, scratch);
         if (s.kind == value_kind::email) {
-          if (detail::same_email(*after, have)) return;
-          out.push_back({s.name, detail::canonical_email(have), *after, *after});
+          if (detail::same_email(after, have)) return;
+          change(detail::canonical_email(have));
         } else if (s.kind == value_kind::phone) {
-          if (detail::same_phone(*after, have, s.region)) return;
-          out.push_back({s.name, detail::canonical_phone(have, s.region), *after, *after});
+          if (detail::same_phone(after, have, s.region)) return;
+          change(detail::canonical_phone(have, s.region));
         } else {
-          if (detail::same_text(*after, have)) return;
-          out.push_back({s.name, detail::canonical_text(have), *after, *after});
+          if (detail::same_text(after, have)) return;
+          change(detail::canonical_text(have));
         }
         return;
       }
@@ -544,35 +556,36 @@ class engine {
     // no per-field tree look-up. Changes are tagged with their spec's mapping position, then ordered.
     std::vector<field_change> out;
     tags_.clear();
-    auto diff_tagged = [&](const field_spec& spec, const field_value& v, std::size_t tag) {
+    auto diff_tagged = [&](const field_spec& spec, const config::field_ref& v, std::size_t tag) {
       const std::size_t before = out.size();
       diff_field(spec, v, u, depts, out);
       if (out.size() > before) tags_.push_back(tag);
     };
     std::size_t extra = specs_.size();  // fields no rule lists (hand-built input) come last, by name
-    auto diff_extra = [&](const std::string& name, const field_value& value) {
-      field_spec spec = spec_for(nullptr, name);
-      if (std::holds_alternative<config::string_list>(value)) spec.kind = value_kind::list;
-      if (std::holds_alternative<std::chrono::year_month_day>(value)) spec.kind = value_kind::date;
+    auto diff_extra = [&](const config::field_ref& value) {
+      field_spec spec = spec_for(nullptr, std::string{value.name()});
+      if (value.kind() == config::field_kind::list) spec.kind = value_kind::list;
+      if (value.kind() == config::field_kind::date) spec.kind = value_kind::date;
       diff_tagged(spec, value, extra++);
     };
     auto it = p.fields.begin();
     std::size_t j = 0;
     while (it != p.fields.end() && j < by_name_.size()) {
+      const config::field_ref f = *it;
       const field_spec& spec = specs_[by_name_[j]];
-      const int c = it->first.compare(spec.name);
+      const int c = f.name_id() == spec.name_id ? 0 : f.name().compare(spec.name);
       if (c == 0) {
-        diff_tagged(spec, it->second, by_name_[j]);
+        diff_tagged(spec, f, by_name_[j]);
         ++it;
         ++j;
       } else if (c < 0) {
-        diff_extra(it->first, it->second);
+        diff_extra(f);
         ++it;
       } else {
         ++j;
       }
     }
-    for (; it != p.fields.end(); ++it) diff_extra(it->first, it->second);
+    for (; it != p.fields.end(); ++it) diff_extra(*it);
     if (out.size() > 1 && !std::is_sorted(tags_.begin(), tags_.end())) {
       std::vector<std::size_t> idx(out.size());
       for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
@@ -603,7 +616,7 @@ class engine {
 
   static std::string desired_text(const desired_person& p, std::string_view field) {
     auto it = p.fields.find(field);
-    return it == p.fields.end() ? std::string{} : config::to_string(it->second);
+    return it == p.fields.end() ? std::string{} : config::to_string(*it);
   }
 
   static std::string display_name(std::string_view first, std::string_view last) {
@@ -886,8 +899,9 @@ class engine {
   department_resolver depts_;
   std::vector<field_spec> specs_;              // mapping order, then the identity field
   std::vector<std::size_t> by_name_;           // specs_ indexes sorted by field name
-  std::vector<std::size_t> tags_;
-  std::vector<std::uint32_t> found_;           // match_one's buffer              // diff_person's change -> spec position buffer
+  std::vector<std::size_t> tags_;              // diff_person's change -> spec position buffer
+  std::vector<std::uint32_t> found_;           // match_one's buffer
+  const config::field_name_id email_id_ = config::intern_field_name(bitrix::field::email);
   portal_slot identity_slot_ = portal_slot::uf;
   bool identity_is_uf_ = true;
 
@@ -914,6 +928,7 @@ class engine {
 
   std::vector<std::int64_t> want_ids_, have_ids_;  // diff_field's department buffers
   resolved_departments depts_buffer_;               // departments_of's result, reused
+  std::vector<std::string_view> levels_;            // resolve_value's path, reused
 
   std::array<std::vector<user_op>, kinds> buckets_;
   std::array<std::vector<user_op>, kinds> keyless_;

@@ -146,18 +146,17 @@ int main(int argc, char** argv) {
     if (!deactivate) {
       config::desired_person p;
       p.key = key;
-      p.fields.emplace("EMAIL", email);
-      p.fields.emplace("NAME", std::string{first_names[i % 8]});
-      p.fields.emplace("LAST_NAME", std::string{last_names[i % 7]});
-      p.fields.emplace("SECOND_NAME", std::string{middle_names[i % 5]});
-      p.fields.emplace("WORK_POSITION", std::string{titles[(i + (update ? 1 : 0)) % 5]});
-      p.fields.emplace("PERSONAL_MOBILE", mobile);
-      p.fields.emplace("WORK_PHONE", phone);
-      p.fields.emplace("PERSONAL_BIRTHDAY", birth);
-      p.fields.emplace("UF_DEPARTMENT", config::department_list{paths[dept]});
-      p.fields.emplace("UF_USR_HR_ID", key);
+      p.fields.set("EMAIL", email);
+      p.fields.set("NAME", std::string{first_names[i % 8]});
+      p.fields.set("LAST_NAME", std::string{last_names[i % 7]});
+      p.fields.set("SECOND_NAME", std::string{middle_names[i % 5]});
+      p.fields.set("WORK_POSITION", std::string{titles[(i + (update ? 1 : 0)) % 5]});
+      p.fields.set("PERSONAL_MOBILE", mobile);
+      p.fields.set("WORK_PHONE", phone);
+      p.fields.set("PERSONAL_BIRTHDAY", birth);
+      p.fields.set("UF_DEPARTMENT", config::department_list{paths[dept]});
+      p.fields.set("UF_USR_HR_ID", key);
       p.origins.push_back({"hr", "/srv/hr/export.csv", i + 2, {}});
-      p.field_sources.assign(cfg.mapping.fields.size(), 0);  // as map_records leaves a person
       p.fields.shrink_to_fit();
       desired.people.push_back(std::move(p));
       if (create) ++expect_create;

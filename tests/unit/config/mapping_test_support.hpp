@@ -41,7 +41,7 @@ inline const desired_person* find_person(const mapping_result& m, const std::str
 
 inline std::string text(const desired_person& p, const std::string& field) {
   auto it = p.fields.find(field);
-  return it == p.fields.end() ? "(absent)" : to_string(it->second);
+  return it == p.fields.end() ? "(absent)" : to_string(*it);
 }
 
 inline std::vector<std::string> reasons(const mapping_result& m) {

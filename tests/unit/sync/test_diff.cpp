@@ -143,7 +143,7 @@ TEST_CASE("conflict: two people landing on one portal user, both skipped naming 
   REQUIRE(s.desired.people.size() == 1);
   auto twin = s.desired.people[0];
   twin.key = "8";
-  std::get<std::string>(twin.fields["UF_USR_HR_ID"]) = "8";
+  twin.fields.set("UF_USR_HR_ID", "8");
   s.desired.people.push_back(twin);
   plan p = s.run();
   REQUIRE(p.users.size() == 2);
@@ -186,7 +186,7 @@ TEST_CASE("conflict: one person found by a remembered key, another by e-mail, on
   auto twin = *std::find_if(s.desired.people.begin(), s.desired.people.end(),
                             [](const auto& person) { return person.key == "8"; });
   twin.key = "6";
-  std::get<std::string>(twin.fields["UF_USR_HR_ID"]) = "6";
+  twin.fields.set("UF_USR_HR_ID", "6");
   s.desired.people.push_back(twin);
   plan three = s.run();
   REQUIRE(op_for_key(three, "6"));
@@ -458,8 +458,9 @@ TEST_CASE("canonical: a noop source with noise gives zero changes") {
       person(3, "8", "OLEG@corp.ru", "  Олег", "Б")};
   // Two departments in the other order: the field is multi-valued by the split.
   auto s = make(base_yaml({}, {}, {}), rows, {plain, noisy});
-  s.desired.people[0].fields["UF_DEPARTMENT"] =
-      config::department_list{config::department_path{{"Support"}}, config::department_path{{"Sales", "Moscow"}}};
+  s.desired.people[0].fields.set(
+      "UF_DEPARTMENT",
+      config::department_list{config::department_path{{"Support"}}, config::department_path{{"Sales", "Moscow"}}});
   plan p = s.run();
   CHECK(p.users.empty());
   REQUIRE(p.unchanged.size() == 2);
