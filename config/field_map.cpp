@@ -4,6 +4,8 @@
 // list = n, then n texts; departments = n paths, each = n levels, then n texts.
 #include "config/field_map.hpp"
 
+#include "common/varint.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -40,34 +42,10 @@ name_table& names() {
 
 // --- encoding ----------------------------------------------------------------------------------
 
-void put_len(std::string& out, std::size_t n) {
-  while (n >= 0x80) {
-    out.push_back(static_cast<char>(0x80 | (n & 0x7F)));
-    n >>= 7;
-  }
-  out.push_back(static_cast<char>(n));
-}
-
-void put_text(std::string& out, std::string_view s) {
-  put_len(out, s.size());
-  out.append(s);
-}
-
-std::uint32_t get_len(const unsigned char*& p) noexcept {
-  std::uint32_t n = 0;
-  for (int shift = 0;; shift += 7) {
-    const unsigned char b = *p++;
-    n |= static_cast<std::uint32_t>(b & 0x7F) << shift;
-    if (!(b & 0x80)) return n;
-  }
-}
-
-std::string_view get_text(const unsigned char*& p) noexcept {
-  const std::uint32_t n = get_len(p);
-  std::string_view s{reinterpret_cast<const char*>(p), n};
-  p += n;
-  return s;
-}
+using common::get_len;
+using common::get_text;
+using common::put_len;
+using common::put_text;
 
 field_kind encode(const field_value& v, std::string& out) {
   if (const auto* s = std::get_if<std::string>(&v)) {
@@ -153,7 +131,7 @@ void field_ref::list(std::vector<std::string_view>& out) const {
       if (std::string_view s = get_text(p); !s.empty()) out.push_back(s);
       return;
     case field_kind::list:
-      for (std::uint32_t n = get_len(p); n > 0; --n) out.push_back(get_text(p));
+      for (auto n = get_len(p); n > 0; --n) out.push_back(get_text(p));
       return;
     case field_kind::date:
     case field_kind::departments:
@@ -165,7 +143,7 @@ bool field_ref::path_cursor::next(std::vector<std::string_view>& levels) {
   levels.clear();
   if (left_ == 0) return false;
   --left_;
-  for (std::uint32_t n = get_len(at_); n > 0; --n) levels.push_back(get_text(at_));
+  for (auto n = get_len(at_); n > 0; --n) levels.push_back(get_text(at_));
   return true;
 }
 
@@ -173,7 +151,7 @@ field_ref::path_cursor field_ref::paths() const noexcept {
   path_cursor c;
   if (kind_ != field_kind::departments) return c;
   c.at_ = at_;
-  c.left_ = get_len(c.at_);
+  c.left_ = static_cast<std::uint32_t>(get_len(c.at_));
   return c;
 }
 
@@ -186,7 +164,7 @@ field_value field_ref::value() const {
     case field_kind::list: {
       std::vector<std::string_view> items;
       const unsigned char* p = at_;
-      for (std::uint32_t n = get_len(p); n > 0; --n) items.push_back(get_text(p));
+      for (auto n = get_len(p); n > 0; --n) items.push_back(get_text(p));
       return string_list(items.begin(), items.end());
     }
     case field_kind::departments: {
@@ -387,11 +365,11 @@ void field_map::shrink_to_fit() {
         p += 4;
         break;
       case field_kind::list:
-        for (std::uint32_t k = get_len(p); k > 0; --k) get_text(p);
+        for (auto k = get_len(p); k > 0; --k) get_text(p);
         break;
       case field_kind::departments:
-        for (std::uint32_t k = get_len(p); k > 0; --k)
-          for (std::uint32_t l = get_len(p); l > 0; --l) get_text(p);
+        for (auto k = get_len(p); k > 0; --k)
+          for (auto l = get_len(p); l > 0; --l) get_text(p);
         break;
     }
     entries[i].offset = static_cast<std::uint32_t>(data.size());

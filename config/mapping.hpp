@@ -16,6 +16,7 @@
 
 #include "config/config.hpp"
 #include "config/field_map.hpp"
+#include "config/origin_list.hpp"
 #include "config/template.hpp"
 #include "connectors/source_record.hpp"
 
@@ -27,7 +28,7 @@ struct desired_person {
                                               // a field absent here is not touched (field_map.hpp)
   bool active = true;                         // false when an active rule fired
   std::string inactive_reason;                // which rule fired and on what value; empty when active
-  std::vector<connectors::origin> origins;    // every record merged into this person, in source order
+  origin_list origins;                        // every record merged into this person, in source order
   // Each field records the index in cfg.sources of the source its value came from (field_ref::source();
   // no_source for the identity field). Read it by name with field_source().
 };

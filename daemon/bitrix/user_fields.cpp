@@ -152,32 +152,38 @@ std::optional<std::int64_t> json_to_id(const json::value& v) noexcept {
 
 // ---- user_row_reader: every user field rule ----
 
+namespace {
+// The user_text a field name is kept in, if any.
+std::optional<std::size_t> text_slot(std::string_view key) noexcept {
+  static constexpr std::array<std::pair<std::string_view, user_text>, user_text_count> slots{{
+      {field::email, user_text::email},
+      {field::name, user_text::name},
+      {field::last_name, user_text::last_name},
+      {field::second_name, user_text::second_name},
+      {field::xml_id, user_text::xml_id},
+      {field::work_position, user_text::work_position},
+      {field::personal_phone, user_text::personal_phone},
+      {field::personal_mobile, user_text::personal_mobile},
+      {field::work_phone, user_text::work_phone},
+      {field::uf_phone_inner, user_text::phone_inner},
+  }};
+  for (const auto& [name, slot] : slots)
+    if (key == name) return static_cast<std::size_t>(slot);
+  return std::nullopt;
+}
+}  // namespace
+
 void user_row_reader::apply(std::string_view key, const row_scalar& v) {
   portal_user& u = u_;
   if (key == field::id) {
     id_ = id_of(v);
   } else if (key == field::active) {
     u.active = flag(v, true);
-  } else if (key == field::email) {
-    u.email = text(v);
-  } else if (key == field::name) {
-    u.name = text(v);
-  } else if (key == field::last_name) {
-    u.last_name = text(v);
-  } else if (key == field::second_name) {
-    u.second_name = text(v);
-  } else if (key == field::xml_id) {
-    u.xml_id = text(v);
-  } else if (key == field::work_position) {
-    u.work_position = text(v);
-  } else if (key == field::personal_phone) {
-    u.phones.personal_phone = text(v);
-  } else if (key == field::personal_mobile) {
-    u.phones.personal_mobile = text(v);
-  } else if (key == field::work_phone) {
-    u.phones.work_phone = text(v);
-  } else if (key == field::uf_phone_inner) {
-    u.phones.inner = text(v);
+  } else if (auto slot = text_slot(key)) {
+    // Gathered end to end and committed as one block by finish(); a key given twice: the last wins.
+    std::string t = text(v);
+    spans_[*slot] = {static_cast<std::uint32_t>(texts_.size()), static_cast<std::uint32_t>(t.size())};
+    texts_ += t;
   } else if (key == field::personal_birthday) {
     u.personal_birthday = parse_portal_date(text(v));
   } else if (key == field::uf_department) {
@@ -250,6 +256,9 @@ void user_row_reader::on_value(std::string_view key, const json::value& value) {
 std::error_code user_row_reader::finish() {
   if (!id_) return errc::malformed_envelope;
   u_.id = user_id{*id_};
+  std::array<std::string_view, user_text_count> all;
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = std::string_view{texts_}.substr(spans_[i].first, spans_[i].second);
+  u_.texts.assign(all);
   if (has_departments_) {
     std::sort(u_.departments.begin(), u_.departments.end());
     u_.departments.erase(std::unique(u_.departments.begin(), u_.departments.end()), u_.departments.end());

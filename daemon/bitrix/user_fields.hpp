@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -12,7 +13,10 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
+
+#include "common/text_block.hpp"
 
 namespace b24sync::bitrix {
 
@@ -85,25 +89,26 @@ constexpr std::string_view yes_no(bool b) noexcept {
 
 enum class user_type { unknown, employee, extranet, email };
 
-struct user_phones {
-  std::string personal_phone;
-  std::string personal_mobile;
-  std::string work_phone;
-  std::string inner;  ///< UF_PHONE_INNER
-  friend bool operator==(const user_phones&, const user_phones&) = default;
+/// The text fields of a user that user.get returns as strings, in the order portal_user keeps them.
+enum class user_text : std::uint8_t {
+  email,
+  name,
+  last_name,
+  second_name,
+  xml_id,
+  work_position,
+  personal_phone,
+  personal_mobile,
+  work_phone,
+  phone_inner,  ///< UF_PHONE_INNER
 };
+inline constexpr std::size_t user_text_count = 10;
 
 /// One user as user.get returns it. Absent (NULL) and empty fields both read as "".
 struct portal_user {
   user_id id{};
   bool active = true;
-  std::string email;
-  std::string name;
-  std::string last_name;
-  std::string second_name;
-  std::string xml_id;
-  std::string work_position;
-  user_phones phones;
+  user_type type = user_type::unknown;
   std::optional<std::chrono::year_month_day> personal_birthday;  ///< calendar date (trap 8)
   std::vector<department_id> departments;                        ///< sorted, unique
   /// Every UF_USR_* field as sent. (Flat maps, here and below: one allocation per user instead of a
@@ -112,7 +117,23 @@ struct portal_user {
   /// Every other non-empty scalar field (PERSONAL_CITY, WORK_COMPANY, UF_EMPLOYMENT_DATE...) as text,
   /// so a mapping may target any standard field; volatile ones (LAST_LOGIN, IS_ONLINE...) are left out.
   boost::container::flat_map<std::string, std::string, std::less<>> other;
-  user_type type = user_type::unknown;
+  /// The user_text fields, in one block (common/text_block.hpp): 16 bytes instead of ten strings.
+  common::text_block<user_text_count> texts;
+
+  std::string_view text(user_text f) const noexcept { return texts.get(static_cast<std::size_t>(f)); }
+  /// One field (re-encodes the block; a reader filling a whole user gathers them and calls texts.assign).
+  void set(user_text f, std::string_view value) { texts.set(static_cast<std::size_t>(f), value); }
+  std::string_view email() const noexcept { return text(user_text::email); }
+  std::string_view name() const noexcept { return text(user_text::name); }
+  std::string_view last_name() const noexcept { return text(user_text::last_name); }
+  std::string_view second_name() const noexcept { return text(user_text::second_name); }
+  std::string_view xml_id() const noexcept { return text(user_text::xml_id); }
+  std::string_view work_position() const noexcept { return text(user_text::work_position); }
+  std::string_view personal_phone() const noexcept { return text(user_text::personal_phone); }
+  std::string_view personal_mobile() const noexcept { return text(user_text::personal_mobile); }
+  std::string_view work_phone() const noexcept { return text(user_text::work_phone); }
+  std::string_view phone_inner() const noexcept { return text(user_text::phone_inner); }
+
   friend bool operator==(const portal_user&, const portal_user&) = default;
 };
 
@@ -156,6 +177,8 @@ class user_row_reader {
 
   portal_user& u_;
   std::optional<std::int64_t> id_;
+  std::string texts_;  ///< the row's user_text values, end to end (committed by finish())
+  std::array<std::pair<std::uint32_t, std::uint32_t>, user_text_count> spans_{};  ///< offset, size in texts_
   bool has_departments_ = false;
 };
 /// One department.get row -> portal_department. Fails without a usable ID.

@@ -65,16 +65,16 @@ portal_slot slot_of(std::string_view field) noexcept {
 std::string_view portal_text(const bitrix::portal_user& u, portal_slot slot, std::string_view field,
                              std::string& scratch) {
   switch (slot) {
-    case portal_slot::email: return u.email;
-    case portal_slot::name: return u.name;
-    case portal_slot::last_name: return u.last_name;
-    case portal_slot::second_name: return u.second_name;
-    case portal_slot::xml_id: return u.xml_id;
-    case portal_slot::work_position: return u.work_position;
-    case portal_slot::personal_phone: return u.phones.personal_phone;
-    case portal_slot::personal_mobile: return u.phones.personal_mobile;
-    case portal_slot::work_phone: return u.phones.work_phone;
-    case portal_slot::phone_inner: return u.phones.inner;
+    case portal_slot::email: return u.email();
+    case portal_slot::name: return u.name();
+    case portal_slot::last_name: return u.last_name();
+    case portal_slot::second_name: return u.second_name();
+    case portal_slot::xml_id: return u.xml_id();
+    case portal_slot::work_position: return u.work_position();
+    case portal_slot::personal_phone: return u.personal_phone();
+    case portal_slot::personal_mobile: return u.personal_mobile();
+    case portal_slot::work_phone: return u.work_phone();
+    case portal_slot::phone_inner: return u.phone_inner();
     case portal_slot::birthday:
       if (!u.personal_birthday) return {};
       scratch = bitrix::format_portal_date(*u.personal_birthday);

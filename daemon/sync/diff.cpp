@@ -186,12 +186,12 @@ class engine {
     for (std::size_t k = 0; k < n; ++k) {
       if (k + heap_ahead < n) {  // what this pass reads of them
         const portal_user& next = users_[by_id_[k + heap_ahead]];
-        __builtin_prefetch(next.email.data());
+        __builtin_prefetch(next.texts.data());
         __builtin_prefetch(next.uf.begin().get_ptr());
       }
       const std::uint32_t i = by_id_[k];
       identity_[i] = identity_of(i);
-      email_hash_[i] = view_index::hash(detail::lower_view(detail::trim_view(users_[i].email), scratch));
+      email_hash_[i] = view_index::hash(detail::lower_view(detail::trim_view(users_[i].email()), scratch));
     }
     constexpr std::size_t ahead = 8;  // inserts in flight (see view_index::prefetch)
     std::array<std::size_t, ahead> hashes{};  // of the users k .. k + ahead - 1
@@ -223,7 +223,7 @@ class engine {
     for (std::uint32_t u = 0; u < users_.size(); ++u) {
       if (!wanted.may_contain(email_hash_[u])) continue;  // most users: their strings stay untouched
       std::string scratch;
-      std::string_view e = detail::lower_view(detail::trim_view(users_[u].email), scratch);
+      std::string_view e = detail::lower_view(detail::trim_view(users_[u].email()), scratch);
       bool is_wanted = false;
       wanted.find(e, email_hash_[u], [&](std::uint32_t) { is_wanted = true; });
       if (e.empty() || !is_wanted) continue;
@@ -609,7 +609,7 @@ class engine {
       const std::string c = detail::canonical_email(e);
       return std::find(emails.begin(), emails.end(), c) != emails.end();
     };
-    return (u && listed(u->email)) || (p && listed(desired_text(*p, bitrix::field::email)));
+    return (u && listed(u->email())) || (p && listed(desired_text(*p, bitrix::field::email)));
   }
 
   bool is_webhook(const portal_user& u) const { return in_.webhook_user && *in_.webhook_user == id_of(u); }
@@ -633,7 +633,7 @@ class engine {
     op.matched_by = m.by;
     op.email = desired_text(p, bitrix::field::email);
     op.name = display_name(desired_text(p, bitrix::field::name), desired_text(p, bitrix::field::last_name));
-    op.origins = p.origins;
+    op.origins = p.origins.to_vector();
     return op;
   }
 
@@ -778,8 +778,8 @@ class engine {
       user_op op;
       op.kind = op_kind::skip;
       op.user_id = id_of(pu);
-      op.email = pu.email;
-      op.name = display_name(pu.name, pu.last_name);
+      op.email = std::string{pu.email()};
+      op.name = display_name(pu.name(), pu.last_name());
       const std::string_view idv = identity_[u];
       if (is_webhook(pu)) {
         op.skip = skip_reason::webhook_user;

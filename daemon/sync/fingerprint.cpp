@@ -49,10 +49,7 @@ constexpr std::uint64_t fmix64(std::uint64_t k) noexcept {
 void digest_user(fingerprint& f, const bitrix::portal_user& u) {
   f.u64(static_cast<std::uint64_t>(u.id));
   f.u64(u.active ? 1 : 0);
-  for (const std::string* t : {&u.email, &u.name, &u.last_name, &u.second_name, &u.xml_id, &u.work_position,
-                               &u.phones.personal_phone, &u.phones.personal_mobile, &u.phones.work_phone,
-                               &u.phones.inner})
-    f.bytes(*t);
+  u.texts.each([&](std::string_view t) { f.bytes(t); });  // email ... phone_inner, in user_text order
   f.u64(u.personal_birthday ? 1 : 0);
   if (const auto& b = u.personal_birthday)
     f.u64(static_cast<std::uint64_t>(static_cast<std::int64_t>(std::chrono::sys_days{*b}.time_since_epoch().count())));

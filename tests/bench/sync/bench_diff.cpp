@@ -8,11 +8,13 @@
 
 #include <boost/json/value.hpp>
 
+#include <malloc.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -167,14 +169,18 @@ int main(int argc, char** argv) {
     if (!create) {
       bitrix::portal_user u;
       u.id = bitrix::user_id{static_cast<std::int64_t>(i + 1)};
-      u.email = email;
-      u.name = first_names[i % 8];
-      u.last_name = last_names[i % 7];
-      u.second_name = middle_names[i % 5];
-      u.work_position = titles[i % 5];
       // The portal keeps phones as people typed them: every 7th in a national format.
-      u.phones.personal_mobile = i % 7 == 0 ? "8 (916) " + num(i, 7).substr(0, 3) + "-" + num(i, 7).substr(3) : mobile;
-      u.phones.work_phone = phone;
+      const std::string typed_mobile =
+          i % 7 == 0 ? "8 (916) " + num(i, 7).substr(0, 3) + "-" + num(i, 7).substr(3) : mobile;
+      std::array<std::string_view, bitrix::user_text_count> texts{};  // as the snapshot reader fills a user
+      texts[static_cast<std::size_t>(bitrix::user_text::email)] = email;
+      texts[static_cast<std::size_t>(bitrix::user_text::name)] = first_names[i % 8];
+      texts[static_cast<std::size_t>(bitrix::user_text::last_name)] = last_names[i % 7];
+      texts[static_cast<std::size_t>(bitrix::user_text::second_name)] = middle_names[i % 5];
+      texts[static_cast<std::size_t>(bitrix::user_text::work_position)] = titles[i % 5];
+      texts[static_cast<std::size_t>(bitrix::user_text::personal_mobile)] = typed_mobile;
+      texts[static_cast<std::size_t>(bitrix::user_text::work_phone)] = phone;
+      u.texts.assign(texts);
       u.personal_birthday = birth;
       u.departments.push_back(bitrix::department_id{path_ids[dept]});
       u.uf.emplace("UF_USR_HR_ID", boost::json::value(key));
@@ -183,6 +189,10 @@ int main(int argc, char** argv) {
     }
   }
   const std::size_t rss_inputs = peak_rss();
+  const std::size_t heap_inputs = mallinfo2().uordblks;
+  std::printf("inputs: heap in use %.1f MiB (%.0f B/user), sizeof desired_person %zu, portal_user %zu\n",
+              heap_inputs / 1048576.0, static_cast<double>(heap_inputs) / static_cast<double>(n),
+              sizeof(config::desired_person), sizeof(bitrix::portal_user));
 
   sync::diff_input in;
   in.cfg = &cfg;

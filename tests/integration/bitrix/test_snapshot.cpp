@@ -36,7 +36,7 @@ void check_exact(const snapshot& s, const std::map<std::int64_t, json::object>& 
   for (const auto& u : s.users) {
     REQUIRE(static_cast<std::int64_t>(u.id) == it->first);
     const auto& d = it->second;
-    CHECK(u.email == std::string(d.at("EMAIL").as_string()));
+    CHECK(u.email() == std::string(d.at("EMAIL").as_string()));
     CHECK(u.active == d.at("ACTIVE").as_bool());
     std::vector<department_id> deps;
     for (auto& x : d.at("UF_DEPARTMENT").as_array()) deps.push_back(static_cast<department_id>(x.to_number<std::int64_t>()));

@@ -110,17 +110,17 @@ TEST_CASE("batch_stream: streamed rows equal user_from_json rows, odd forms incl
     CHECK(got[k] == expected[k]);
   }
   // A few of them spelled out, so equal-but-wrong would still fail.
-  CHECK(got[0].name == "Анна");
+  CHECK(got[0].name() == "Анна");
   CHECK(got[0].other.at("WORK_COMPANY") == "Emoji \xF0\x9F\x98\x80 Co");
   CHECK(got[0].departments == std::vector<department_id>{department_id{3}, department_id{5}, department_id{7}});
-  CHECK(got[0].phones.personal_phone == "12345");
+  CHECK(got[0].personal_phone() == "12345");
   CHECK_FALSE(got[0].other.contains("IS_ONLINE"));
   CHECK_FALSE(got[0].other.contains("PERSONAL_NOTES"));
   CHECK(got[0].uf.at("UF_USR_LIST") == json::parse(R"([1,"two",{"three":[3]}])"));
-  CHECK(got[1].name == "tab\tquote\"back\\slash/");
+  CHECK(got[1].name() == "tab\tquote\"back\\slash/");
   CHECK_FALSE(got[1].active);
   CHECK(got[2].id == user_id{3});
-  CHECK(got[2].name == "second");
+  CHECK(got[2].name() == "second");
   CHECK_FALSE(got[2].other.contains("PERSONAL_CITY"));
   CHECK(got[9].id == user_id{11});
   CHECK_FALSE(got[9].active);
@@ -282,5 +282,5 @@ TEST_CASE("batch_stream: the planner takes streamed pages as it takes DOM pages"
   auto from_stream = stream_planner.take_users();
   REQUIRE(from_stream.size() == 3);
   CHECK(from_stream == from_dom);
-  CHECK(from_stream[2].email == "c@d.e");
+  CHECK(from_stream[2].email() == "c@d.e");
 }

@@ -25,17 +25,79 @@ TEST_CASE("user_fields: a full user.get row") {
   CHECK_FALSE(ec);
   CHECK(u->id == user_id{17});
   CHECK_FALSE(u->active);
-  CHECK(u->email == "anna@corp.ru");
-  CHECK(u->name == "Анна");
-  CHECK(u->xml_id == "HR-17");
-  CHECK(u->phones.personal_mobile == "+7 999 000-00-00");
-  CHECK(u->phones.personal_phone.empty());  // absent reads as empty
-  CHECK(u->phones.inner == "55");
+  CHECK(u->email() == "anna@corp.ru");
+  CHECK(u->name() == "Анна");
+  CHECK(u->xml_id() == "HR-17");
+  CHECK(u->personal_mobile() == "+7 999 000-00-00");
+  CHECK(u->personal_phone().empty());  // absent reads as empty
+  CHECK(u->phone_inner() == "55");
   CHECK(u->personal_birthday == year_month_day{year{1990}, February, day{28}});
   CHECK(u->departments == std::vector<department_id>{department_id{3}, department_id{5}});
   CHECK(u->type == user_type::employee);
   CHECK(u->uf.size() == 2);
   CHECK(u->uf.at("UF_USR_HR_ID").as_string() == "HR-17");
+  CHECK(u->last_name() == "Петрова");
+  CHECK(u->second_name().empty());
+  CHECK(u->work_position() == "Engineer");
+  CHECK(u->work_phone() == "123");
+}
+
+TEST_CASE("user_fields: a text field given twice, as a number or as null") {
+  // The reader gathers a row's texts and commits them at the end: the last value of a key wins,
+  // numbers read as text, null clears.
+  portal_user u;
+  user_row_reader r(u);
+  r.on_string("ID", "9");
+  r.on_string("EMAIL", "old@corp.ru");
+  r.on_string("NAME", "Анна");
+  r.on_int64("WORK_PHONE", 4951234567);
+  r.on_string("EMAIL", "new@corp.ru");
+  r.on_string("XML_ID", "X");
+  r.on_null("XML_ID");
+  REQUIRE_FALSE(r.finish());
+  CHECK(u.email() == "new@corp.ru");
+  CHECK(u.name() == "Анна");
+  CHECK(u.work_phone() == "4951234567");
+  CHECK(u.xml_id().empty());
+  CHECK(u.last_name().empty());
+}
+
+TEST_CASE("portal_user: text fields in one block — set, copy, compare") {
+  portal_user a;
+  CHECK(a.texts.heap_bytes() == 0);  // nothing set: no block
+  CHECK(a.email().empty());
+  a.set(user_text::email, "anna@corp.ru");
+  a.set(user_text::phone_inner, "55");
+  a.set(user_text::name, "Анна");
+  CHECK(a.email() == "anna@corp.ru");
+  CHECK(a.phone_inner() == "55");
+  CHECK(a.name() == "Анна");
+  CHECK(a.texts.heap_bytes() == 10 + 12 + 2 + 8);  // a length byte per field, then the text
+  portal_user b = a;
+  CHECK(b == a);
+  b.set(user_text::name, "Мария");
+  CHECK_FALSE(b == a);
+  CHECK(a.name() == "Анна");  // a deep copy
+  b.set(user_text::name, "Анна");
+  CHECK(b == a);
+  b.set(user_text::email, "");
+  b.set(user_text::phone_inner, "");
+  b.set(user_text::name, "");
+  CHECK(b.texts.heap_bytes() == 0);  // all empty again: no block, equal to a fresh user's
+  CHECK(b.texts == portal_user{}.texts);
+
+  const std::string long_text(300, 'x');  // a two-byte length
+  a.set(user_text::work_position, long_text);
+  CHECK(a.work_position() == long_text);
+  CHECK(a.phone_inner() == "55");  // fields after a long one are found
+  std::vector<std::string> walked;
+  a.texts.each([&](std::string_view t) { walked.emplace_back(t); });
+  REQUIRE(walked.size() == user_text_count);
+  CHECK(walked[static_cast<std::size_t>(user_text::work_position)] == long_text);
+  CHECK(walked[static_cast<std::size_t>(user_text::phone_inner)] == "55");
+  CHECK(walked[static_cast<std::size_t>(user_text::xml_id)].empty());
+  portal_user moved = std::move(a);
+  CHECK(moved.work_position() == long_text);
 }
 
 TEST_CASE("user_fields: lenient values and a missing ID") {

@@ -1,8 +1,10 @@
-// field_map: a person's fields in one block — every kind of value round-trips, order is by name,
-// replacing and erasing keep the rest intact, copies are deep, and names are interned once.
+// field_map and origin_list: a person's fields and origins in one block each. Every kind of value
+// round-trips, order is by name, replacing and erasing keep the rest intact, copies are deep, and
+// names are interned once.
 #include <doctest/doctest.h>
 
 #include "config/field_map.hpp"
+#include "config/origin_list.hpp"
 
 #include <thread>
 
@@ -165,4 +167,37 @@ TEST_CASE("field names: interned once, found without interning, shared across th
   for (auto& th : threads) th.join();
   for (std::size_t t = 1; t < seen.size(); ++t) CHECK(seen[t] == seen[0]);
   for (int i = 0; i < 600; ++i) CHECK(field_name(seen[0][i]) == "UF_USR_T" + std::to_string(i));
+}
+
+TEST_CASE("origin_list: origins round-trip in order, copies are deep") {
+  using b24sync::connectors::origin;
+  origin_list l;
+  CHECK(l.empty());
+  CHECK(l.heap_bytes() == 0);
+  CHECK_THROWS_AS(l[0], std::out_of_range);
+  const origin csv{"hr", "/srv/hr/Сотрудники.csv", 3, {}};
+  const origin ldap{"ad", "ldaps://dc1.corp.local", 0, "CN=Анна Петрова,OU=Staff,DC=corp,DC=local"};
+  const origin far{"big", std::string(300, 'p'), 5'000'000'000ULL, {}};  // lengths and a line past 32 bits
+  l.push_back(csv);
+  l.push_back(ldap);
+  l.push_back(far);
+  REQUIRE(l.size() == 3);
+  CHECK(l.front() == csv);
+  CHECK(l[1] == ldap);
+  CHECK(l[2] == far);
+  CHECK(l.to_vector() == std::vector<origin>{csv, ldap, far});
+  std::vector<origin> walked;
+  for (auto o : l) walked.push_back(o);
+  CHECK(walked == l.to_vector());
+
+  origin_list copy = l;
+  CHECK(copy == l);
+  copy.push_back(csv);
+  CHECK_FALSE(copy == l);
+  CHECK(l.size() == 3);
+  origin_list moved = std::move(copy);
+  CHECK(moved.size() == 4);
+  CHECK(moved[3] == csv);
+  copy = l;
+  CHECK(copy == l);
 }

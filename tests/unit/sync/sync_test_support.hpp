@@ -90,11 +90,11 @@ inline bitrix::portal_user user(std::int64_t id, std::string email, std::string 
                                 std::string hr_key = {}, std::vector<std::int64_t> depts = {2}) {
   bitrix::portal_user u;
   u.id = bitrix::user_id{id};
-  u.email = std::move(email);
-  u.name = std::move(name);
-  u.last_name = std::move(last);
-  u.work_position = "Engineer";
-  u.phones.personal_mobile = "+79161234567";
+  u.set(bitrix::user_text::email, std::move(email));
+  u.set(bitrix::user_text::name, std::move(name));
+  u.set(bitrix::user_text::last_name, std::move(last));
+  u.set(bitrix::user_text::work_position, "Engineer");
+  u.set(bitrix::user_text::personal_mobile, "+79161234567");
   u.personal_birthday = year_month_day{year{1990}, February, day{28}};
   for (auto d : depts) u.departments.push_back(bitrix::department_id{d});
   if (!hr_key.empty()) u.uf.emplace("UF_USR_HR_ID", boost::json::value(hr_key));

@@ -33,8 +33,8 @@ TEST_CASE("canonical: phones as E.164 with the rule's region, unreadable ones as
 
 TEST_CASE("canonical: portal values by field code") {
   bitrix::portal_user u;
-  u.email = "a@b.ru";
-  u.phones.inner = "55";
+  u.set(bitrix::user_text::email, "a@b.ru");
+  u.set(bitrix::user_text::phone_inner, "55");
   u.personal_birthday = std::chrono::year_month_day{std::chrono::year{1990}, std::chrono::March, std::chrono::day{1}};
   u.uf.emplace("UF_USR_NUM", 42);
   u.uf.emplace("UF_USR_FLAG", true);

@@ -35,7 +35,7 @@ TEST_CASE("create: an active person missing on the portal gets every mapped fiel
 
 TEST_CASE("update: only differing fields, before and after in canonical text") {
   auto u = user(10, "anna@corp.ru", "Анна", "Иванова", "7");
-  u.work_position = "  Engineer ";  // noise only: not a change
+  u.set(bitrix::user_text::work_position, "  Engineer ");  // noise only: not a change
   auto s = make(base_yaml(), {person(2, "7", "anna@corp.ru", "Анна", "Петрова", "Sales / Moscow")}, {u});
   plan p = s.run();
   REQUIRE(p.users.size() == 1);
@@ -64,7 +64,7 @@ TEST_CASE("matching: an e-mail change updates the same account found by the HR k
 TEST_CASE("matching: a rehire (same key, dismissed account) is a reactivation, never a create") {
   auto u = user(10, "anna@corp.ru", "Анна", "Петрова", "7");
   u.active = false;
-  u.work_position = "Intern";
+  u.set(bitrix::user_text::work_position, "Intern");
   auto s = make(base_yaml(), {person(2, "7", "anna@corp.ru", "Анна", "Петрова")}, {u});
   plan p = s.run();
   REQUIRE(p.users.size() == 1);
@@ -101,7 +101,7 @@ TEST_CASE("matching: an old account found by e-mail gets its HR key written") {
 
 TEST_CASE("matching: XML_ID as the identity field") {
   auto u = user(10, "other@corp.ru", "Анна", "Петрова");
-  u.xml_id = "7";
+  u.set(bitrix::user_text::xml_id, "7");
   auto s = make(base_yaml({}, {}, "  identity_field: XML_ID\n"),
                 {person(2, "7", "anna@corp.ru", "Анна", "Петрова")}, {u, user(11, "anna@corp.ru", "X", "Y")});
   plan p = s.run();
@@ -449,9 +449,9 @@ TEST_CASE("departments: create_missing plans parents first, shared across people
 
 TEST_CASE("canonical: a noop source with noise gives zero changes") {
   auto noisy = user(10, " Anna@CORP.ru", "Анна ", "Петрова", " 7 ", {3, 6});
-  noisy.phones.personal_mobile = "8 (916) 123-45-67";
+  noisy.set(bitrix::user_text::personal_mobile, "8 (916) 123-45-67");
   noisy.personal_birthday = bitrix::parse_portal_date("1990-02-27T19:00:00-05:00");  // 28 Feb, trap 8
-  noisy.work_position = "Senior   Engineer";
+  noisy.set(bitrix::user_text::work_position, "Senior   Engineer");
   auto plain = user(11, "oleg@corp.ru", "Олег", "Б", "8");
   const std::vector<connectors::source_record> rows{
       person(2, "7", "anna@corp.ru", "Анна", "Петрова", "Support", "+7 916 123 45 67", "28.02.1990", "Senior Engineer"),
@@ -550,7 +550,7 @@ TEST_CASE("fingerprint: equal snapshots in any order agree, any read field chang
   const std::string fa = snapshot_fingerprint(a);
   CHECK(fa.size() == 32);
   CHECK(fa == snapshot_fingerprint(b));
-  b.users[0].phones.work_phone = "1";
+  b.users[0].set(bitrix::user_text::work_phone, "1");
   CHECK(fa != snapshot_fingerprint(b));
   auto c = a;
   c.users[1].uf["UF_USR_HR_ID"] = "3";
@@ -561,7 +561,9 @@ TEST_CASE("fingerprint: equal snapshots in any order agree, any read field chang
   // The users' digests are summed (so the engine can feed them in any order): each user's fields
   // stay bound to that user, and a user read twice is not the same snapshot as once.
   auto swapped = a;
-  std::swap(swapped.users[0].name, swapped.users[1].name);
+  const std::string first{swapped.users[0].name()}, second{swapped.users[1].name()};
+  swapped.users[0].set(bitrix::user_text::name, second);
+  swapped.users[1].set(bitrix::user_text::name, first);
   CHECK(fa != snapshot_fingerprint(swapped));
   auto twice = a;
   twice.users.push_back(twice.users[0]);
