@@ -54,6 +54,13 @@ using detail::prefetch_heap;
 
 enum class value_kind { text, email, phone, date, department, list };
 
+// The portal_slots of portal_user's text block, in user_text order.
+static_assert(static_cast<std::size_t>(portal_slot::phone_inner) == bitrix::user_text_count - 1 &&
+              static_cast<std::size_t>(bitrix::user_text::phone_inner) == bitrix::user_text_count - 1 &&
+              static_cast<std::size_t>(portal_slot::email) == 0 &&
+              static_cast<std::size_t>(bitrix::user_text::email) == 0);
+constexpr bool is_user_text(portal_slot s) noexcept { return s <= portal_slot::phone_inner; }
+
 struct field_spec {
   std::string name;
   config::field_name_id name_id = 0;  // name, interned (field_map.hpp)
@@ -532,7 +539,8 @@ class engine {
           if (!after.empty()) change({});
           return;
         }
-        std::string_view have = detail::portal_text(*u, s.slot, s.name, scratch);
+        std::string_view have = is_user_text(s.slot) ? user_texts_[static_cast<std::size_t>(s.slot)]
+                                                     : detail::portal_text(*u, s.slot, s.name, scratch);
         if (s.kind == value_kind::email) {
           if (detail::same_email(after, have)) return;
           change(detail::canonical_email(have));
@@ -556,6 +564,10 @@ class engine {
     // no per-field tree look-up. Changes are tagged with their spec's mapping position, then ordered.
     std::vector<field_change> out;
     tags_.clear();
+    if (u != nullptr) {  // the user's text fields, decoded once for all of the person's fields
+      std::size_t k = 0;
+      u->texts.each([&](std::string_view t) { user_texts_[k++] = t; });
+    }
     auto diff_tagged = [&](const field_spec& spec, const config::field_ref& v, std::size_t tag) {
       const std::size_t before = out.size();
       diff_field(spec, v, u, depts, out);
@@ -928,6 +940,7 @@ class engine {
 
   std::vector<std::int64_t> want_ids_, have_ids_;  // diff_field's department buffers
   resolved_departments depts_buffer_;               // departments_of's result, reused
+  std::array<std::string_view, bitrix::user_text_count> user_texts_{};  // diff_person's user, decoded
   std::vector<std::string_view> levels_;            // resolve_value's path, reused
 
   std::array<std::vector<user_op>, kinds> buckets_;
