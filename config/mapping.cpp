@@ -29,16 +29,19 @@ struct mapping_run {
   std::vector<keyed_reject> rejects;
   std::size_t unmatched_enrichment = 0;
   std::vector<std::string> warnings;
-  std::unordered_map<std::string, detail::person_records> groups;
+  std::unordered_map<std::string, detail::person_records> groups;  // kept for explain only
 };
 
+// `keep_groups`: explain needs each key's records afterwards; a run of 10^6 people does not.
 mapping_run run_mapping(const config& cfg, std::span<const connectors::source_record> records,
-                        std::chrono::year_month_day today) {
+                        std::chrono::year_month_day today, bool keep_groups) {
   mapping_run run;
   const std::size_t n = cfg.sources.size();
   // Every record of a key per source; more than one in a source is a conflict.
   std::unordered_map<std::string, std::vector<std::vector<const connectors::source_record*>>> by_key;
+  by_key.reserve(records.size());
   std::vector<std::string> key_order;
+  key_order.reserve(records.size());
   std::vector<std::vector<std::string>> seen_attrs(n);
   for (const auto& r : records) {
     std::size_t k = 0;
@@ -103,7 +106,7 @@ mapping_run run_mapping(const config& cfg, std::span<const connectors::source_re
       ++run.unmatched_enrichment;
       continue;
     }
-    run.groups[key] = one;
+    if (keep_groups) run.groups[key] = one;
     detail::build_output built = detail::build_person(cfg, key, one, today, nullptr);
     for (auto& rj : built.rejects) run.rejects.push_back({key, std::move(rj)});
     if (built.person) {
@@ -172,7 +175,7 @@ std::string_view field_source(const config& cfg, const desired_person& p, std::s
 
 mapping_result map_records(const config& cfg, std::span<const connectors::source_record> records,
                            std::chrono::year_month_day today) {
-  mapping_run run = run_mapping(cfg, records, today);
+  mapping_run run = run_mapping(cfg, records, today, false);
   mapping_result out;
   out.people = std::move(run.people);
   out.unmatched_enrichment = run.unmatched_enrichment;
@@ -195,7 +198,7 @@ explain_result explain(const config& cfg, std::span<const connectors::source_rec
   for (const auto& r : records)
     for (const auto& s : cfg.sources)
       if (s.name == r.where.source && trim(r.first(s.key)) == wanted) out.records.push_back(r);
-  mapping_run run = run_mapping(cfg, records, today);
+  mapping_run run = run_mapping(cfg, records, today, true);
   for (auto& rj : run.rejects)
     if (rj.key == wanted) out.rejects.push_back(std::move(rj.reject));
   for (auto& p : run.people)

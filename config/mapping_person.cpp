@@ -92,9 +92,11 @@ build_output build_person(const config& cfg, const std::string& key, const perso
   std::vector<std::string> failed_fields;
   for (std::size_t rule_index = 0; rule_index < cfg.mapping.fields.size(); ++rule_index) {
     const field_rule& rule = cfg.mapping.fields[rule_index];
-    explain_field ef;
-    ef.field = rule.field;
-    ef.rule = describe_rule(rule);
+    explain_field ef;  // filled only for explain: a run builds 10^6 people and needs none of it
+    if (trace) {
+      ef.field = rule.field;
+      ef.rule = describe_rule(rule);
+    }
     std::optional<std::vector<std::string>> chosen;
     std::optional<std::size_t> chosen_source;
     std::optional<std::size_t> empty_source;
@@ -103,8 +105,10 @@ build_output build_person(const config& cfg, const std::string& key, const perso
       const value_template* t = r ? template_for(cfg.sources[k], *r, rule) : nullptr;
       if (!t) continue;
       explain_candidate c;
-      c.source = cfg.sources[k].name;
-      c.where = r->where;
+      if (trace) {
+        c.source = cfg.sources[k].name;
+        c.where = r->where;
+      }
       std::vector<std::string> values = evaluate(*t, *r, trace ? &c.steps : nullptr);
       if (rule.map) {
         filter f;
@@ -115,10 +119,10 @@ build_output build_person(const config& cfg, const std::string& key, const perso
         values = apply_filter(f, std::move(values));
         if (trace) c.steps.push_back({"map (inline table)", std::move(in), values});
       }
-      c.values = values;
+      if (trace) c.values = values;
       bool empty = all_empty(values);
       if (!chosen && !empty) {
-        chosen = values;
+        chosen = std::move(values);
         chosen_source = k;
         c.chosen = true;
       } else if (!empty_source && empty) {
@@ -146,8 +150,9 @@ build_output build_person(const config& cfg, const std::string& key, const perso
     auto step = [&](std::string op, const std::vector<std::string>& in, const std::vector<std::string>& o) {
       if (trace) ef.transform_steps.push_back({std::move(op), in, o});
     };
-    step("canonical (trim, collapse spaces" + std::string{rule.multiple ? "" : ", first value"} + ")",
-         *chosen, values);
+    if (trace)
+      step("canonical (trim, collapse spaces" + std::string{rule.multiple ? "" : ", first value"} + ")",
+           *chosen, values);
     field_value value = std::string{};
     std::string problem;
     switch (rule.transform) {
@@ -167,29 +172,29 @@ build_output build_person(const config& cfg, const std::string& key, const perso
             problem = "\"" + v + "\" is not a phone number (region " + rule.region + ")";
           }
         }
-        if (rule.transform == transform_kind::phone) step("phone " + rule.region, values, result);
+        if (trace && rule.transform == transform_kind::phone) step("phone " + rule.region, values, result);
         if (rule.field == "EMAIL") {
           for (auto& v : result) v = utf8_lower(v);
-          step("e-mail lower-case", values, result);
+          if (trace) step("e-mail lower-case", values, result);
         }
         if (rule.multiple)
-          value = result;
+          value = std::move(result);
         else
-          value = result.empty() ? std::string{} : result.front();
+          value = result.empty() ? std::string{} : std::move(result.front());
         break;
       }
       case transform_kind::date: {
         if (values.empty()) break;
         if (auto d = parse_date(values.front(), rule.formats, rule.excel_serial)) {
           value = *d;
-          step("date", {values.front()}, {to_iso(*d)});
+          if (trace) step("date", {values.front()}, {to_iso(*d)});
         } else if (rule.on_invalid == invalid_action::keep) {
           value = values.front();
-          step("date (unreadable, kept)", {values.front()}, {values.front()});
+          if (trace) step("date (unreadable, kept)", {values.front()}, {values.front()});
         } else if (rule.on_invalid == invalid_action::reject) {
           problem = "\"" + values.front() + "\" is not a date in any of the formats";
         } else {
-          step("date (unreadable, dropped)", {values.front()}, {});
+          if (trace) step("date (unreadable, dropped)", {values.front()}, {});
         }
         break;
       }
@@ -201,11 +206,11 @@ build_output build_person(const config& cfg, const std::string& key, const perso
           for (auto& level : split(v, rule.path_separator))
             if (std::string t = collapse_spaces(level); !t.empty()) dp.levels.push_back(std::move(t));
           if (!dp.levels.empty()) {
-            paths.push_back(dp);
-            shown.push_back(to_string(field_value{department_list{dp}}));
+            if (trace) shown.push_back(to_string(field_value{department_list{dp}}));
+            paths.push_back(std::move(dp));
           }
         }
-        step("department (separator \"" + rule.path_separator + "\")", values, shown);
+        if (trace) step("department (separator \"" + rule.path_separator + "\")", values, shown);
         value = std::move(paths);
         break;
       }
