@@ -37,11 +37,15 @@ mapping_run run_mapping(const config& cfg, std::span<const connectors::source_re
                         std::chrono::year_month_day today, bool keep_groups) {
   mapping_run run;
   const std::size_t n = cfg.sources.size();
-  // Every record of a key per source; more than one in a source is a conflict.
-  std::unordered_map<std::string, std::vector<std::vector<const connectors::source_record*>>> by_key;
-  by_key.reserve(records.size());
-  std::vector<std::string> key_order;
+  // Records by key, in order of first appearance: group g's record from source k is first[g * n + k];
+  // further records of a key in one source (a conflict) wait in `dupes`, in record order. One hash
+  // node per key, keys as views into the records: no vectors or key copies per person.
+  std::unordered_map<std::string_view, std::uint32_t> group_of;
+  group_of.reserve(records.size());
+  std::vector<std::string_view> key_order;
   key_order.reserve(records.size());
+  std::vector<const connectors::source_record*> first;
+  std::vector<std::pair<std::size_t, const connectors::source_record*>> dupes;  // slot, record
   std::vector<std::vector<std::string>> seen_attrs(n);
   for (const auto& r : records) {
     std::size_t k = 0;
@@ -54,15 +58,23 @@ mapping_run run_mapping(const config& cfg, std::span<const connectors::source_re
       if (std::find(seen_attrs[k].begin(), seen_attrs[k].end(), a.name) == seen_attrs[k].end() &&
           seen_attrs[k].size() < 4096)
         seen_attrs[k].push_back(a.name);
-    std::string key = trim(r.first(cfg.sources[k].key));
+    const std::string_view key = trim_view(r.first(cfg.sources[k].key));
     if (key.empty()) {
       run.rejects.push_back({{}, {r.where, "the key attribute \"" + cfg.sources[k].key + "\" is empty"}});
       continue;
     }
-    auto [it, fresh] = by_key.try_emplace(key, n);
-    if (fresh) key_order.push_back(key);
-    it->second[k].push_back(&r);
+    auto [it, fresh] = group_of.try_emplace(key, static_cast<std::uint32_t>(key_order.size()));
+    if (fresh) {
+      key_order.push_back(key);
+      first.resize(first.size() + n, nullptr);
+    }
+    const std::size_t slot = std::size_t{it->second} * n + k;
+    if (first[slot] == nullptr)
+      first[slot] = &r;
+    else
+      dupes.emplace_back(slot, &r);
   }
+  std::stable_sort(dupes.begin(), dupes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   // A mapped attribute that no record of any source carries: most likely a misspelt column header.
   for (const auto& rule : cfg.mapping.fields)
     for (const auto& attr : rule.value.attributes()) {
@@ -79,15 +91,22 @@ mapping_run run_mapping(const config& cfg, std::span<const connectors::source_re
                                "\"" + did_you_mean(attr, all));
     }
 
-  for (const auto& key : key_order) {
-    auto& slots = by_key[key];
+  std::size_t next_dupe = 0;  // dupes are sorted by slot, and slots are visited in increasing order
+  std::vector<const connectors::source_record*> same;
+  for (std::size_t g = 0; g < key_order.size(); ++g) {
+    const std::string key{key_order[g]};
     bool conflict = false;
     for (std::size_t k = 0; k < n; ++k) {
-      if (slots[k].size() < 2) continue;
+      const std::size_t slot = g * n + k;
+      same.clear();
+      for (; next_dupe < dupes.size() && dupes[next_dupe].first == slot; ++next_dupe)
+        same.push_back(dupes[next_dupe].second);
+      if (same.empty()) continue;
+      same.insert(same.begin(), first[slot]);
       conflict = true;
-      for (const auto* r : slots[k]) {
+      for (const auto* r : same) {
         std::string others;
-        for (const auto* o : slots[k])
+        for (const auto* o : same)
           if (o != r) others += (others.empty() ? "" : ", ") + where_of(o->where);
         run.rejects.push_back({key,
                                {r->where, "duplicate key \"" + key + "\" in source \"" + cfg.sources[k].name +
@@ -98,8 +117,8 @@ mapping_run run_mapping(const config& cfg, std::span<const connectors::source_re
     detail::person_records one(n, nullptr);
     bool listed = false;
     for (std::size_t k = 0; k < n; ++k)
-      if (!slots[k].empty()) {
-        one[k] = slots[k].front();
+      if (const auto* r = first[g * n + k]) {
+        one[k] = r;
         listed = listed || !cfg.sources[k].enrich_only;
       }
     if (!listed) {

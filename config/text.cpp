@@ -135,7 +135,9 @@ std::size_t utf8_length(std::string_view s) {
   return n;
 }
 
-std::string trim(std::string_view s) {
+std::string trim(std::string_view s) { return std::string{trim_view(s)}; }
+
+std::string_view trim_view(std::string_view s) {
   std::size_t begin = 0;
   std::size_t end = s.size();
   while (begin < end) {
@@ -151,7 +153,7 @@ std::string trim(std::string_view s) {
     i += len;
     if (!is_space_cp(cp)) last = i;
   }
-  return std::string{s.substr(begin, last - begin)};
+  return s.substr(begin, last - begin);
 }
 
 std::string collapse_spaces(std::string_view s) {

@@ -20,6 +20,7 @@ std::string utf8_title(std::string_view s);
 std::size_t utf8_length(std::string_view s);
 // Removes leading and trailing white space (ASCII, NBSP U+00A0, BOM U+FEFF).
 std::string trim(std::string_view s);
+std::string_view trim_view(std::string_view s);  // the same, as a view into s
 // Trims and replaces every run of inner white space with one ASCII space.
 std::string collapse_spaces(std::string_view s);
 // Replaces every occurrence of `from` (non-empty) with `to`.
