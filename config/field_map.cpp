@@ -28,9 +28,15 @@ struct name_chunk {
   std::array<std::atomic<const std::string*>, chunk_size> names{};
 };
 
+struct name_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
 struct name_table {
   std::mutex mu;
-  std::unordered_map<std::string, field_name_id> ids;  // guarded by mu
+  // guarded by mu; looked up by string_view (a mapping sets ~10^7 fields per 10^6 people)
+  std::unordered_map<std::string, field_name_id, name_hash, std::equal_to<>> ids;
   // Written once per ID under mu, read without it: a reader only holds IDs published before.
   std::array<std::atomic<name_chunk*>, (max_names + chunk_size - 1) / chunk_size> chunks{};
 };
@@ -78,7 +84,7 @@ field_kind encode(const field_value& v, std::string& out) {
 field_name_id intern_field_name(std::string_view name) {
   name_table& t = names();
   std::lock_guard lock(t.mu);
-  auto it = t.ids.find(std::string{name});
+  auto it = t.ids.find(name);
   if (it != t.ids.end()) return it->second;
   if (t.ids.size() >= max_names) throw std::length_error("more than 65535 distinct field names");
   const auto id = static_cast<field_name_id>(t.ids.size());
@@ -96,7 +102,7 @@ field_name_id intern_field_name(std::string_view name) {
 std::optional<field_name_id> find_field_name(std::string_view name) {
   name_table& t = names();
   std::lock_guard lock(t.mu);
-  auto it = t.ids.find(std::string{name});
+  auto it = t.ids.find(name);
   if (it == t.ids.end()) return std::nullopt;
   return it->second;
 }

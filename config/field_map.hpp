@@ -61,7 +61,8 @@ class field_ref {
 
   std::string_view text() const noexcept;             // kind text; "" otherwise
   std::chrono::year_month_day date() const noexcept;  // kind date; a default date otherwise
-  // The items of a list, or of a text (one item unless empty), or the ISO form of a date; appended.
+  // The items of a list, or of a text (one item unless empty), appended. Dates and departments add
+  // nothing (views need bytes to point at: use value() or paths()).
   void list(std::vector<std::string_view>& out) const;
   // Department paths, one at a time: `levels` is filled with the next path's levels; false at the end.
   class path_cursor {
@@ -168,6 +169,7 @@ class field_map {
   // The start of the block (a prefetch hint for the engine).
   const void* block() const noexcept { return buf_; }
 
+  // Same names, kinds, values and sources (a value taken from another source is a difference).
   friend bool operator==(const field_map& a, const field_map& b);
 
  private:
