@@ -2,11 +2,11 @@
 // department path, two phones and a date), one thread, best of R, with the heap the people hold.
 // Usage: bench_mapping [--people N] [--rounds R]   (default 1,000,000 and 3)
 #include "config/mapping.hpp"
+#include "tests/bench/bench_people.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <malloc.h>
-#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -15,41 +15,7 @@
 
 using namespace b24sync;
 using namespace std::chrono;
-
-namespace {
-
-double thread_cpu() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-std::string num(std::size_t i, int width) {
-  std::string s = std::to_string(i);
-  return std::string(static_cast<std::size_t>(std::max(0, width - static_cast<int>(s.size()))), '0') + s;
-}
-
-const char* const first_names[] = {"Александр", "Мария", "Дмитрий", "Анна", "Сергей", "Ольга", "Юрий", "Елена"};
-const char* const last_names[] = {"Иванов", "Смирнова", "Кузнецов", "Попова", "Васильев", "Петрова", "Соколов"};
-const char* const middle_names[] = {"Петрович", "Ивановна", "Сергеевич", "Андреевна", "Олегович"};
-const char* const titles[] = {"Инженер", "Бухгалтер", "Менеджер по продажам", "Ведущий специалист", "Директор"};
-
-constexpr const char* yaml =
-    "portal:\n  webhook: https://corp.bitrix24.ru/rest/1/benchbenchbench1/\n"
-    "sources:\n  - {name: hr, type: csv, path: /srv/hr/export.csv, key: id}\n"
-    "mapping:\n"
-    "  fields:\n"
-    "    EMAIL: \"{mail}\"\n"
-    "    NAME: \"{first}\"\n"
-    "    LAST_NAME: \"{last}\"\n"
-    "    SECOND_NAME: \"{middle}\"\n"
-    "    WORK_POSITION: \"{title}\"\n"
-    "    PERSONAL_MOBILE: {from: mobile, transform: phone, region: RU}\n"
-    "    WORK_PHONE: {from: phone, transform: phone, region: RU}\n"
-    "    PERSONAL_BIRTHDAY: {from: birth, transform: date}\n"
-    "    UF_DEPARTMENT: {from: dept, departments: {path_separator: \"/\"}}\n";
-
-}  // namespace
+using namespace b24sync::bench;
 
 int main(int argc, char** argv) {
   CLI::App app{"bench_mapping: map_records on N source records"};
@@ -59,7 +25,7 @@ int main(int argc, char** argv) {
   app.add_option("--rounds", rounds, "map_records runs; the best is reported");
   CLI11_PARSE(app, argc, argv);
 
-  const config::config cfg = config::parse_config(yaml, "bench.yaml").cfg;
+  const config::config cfg = config::parse_config(people_yaml, "bench.yaml").cfg;
   std::vector<connectors::source_record> records;
   records.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {

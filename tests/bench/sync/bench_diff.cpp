@@ -2,6 +2,7 @@
 // phones, 1% changed), one thread, best of 3, with peak RSS (VmHWM) before inputs, after inputs and
 // after planning. Usage: bench_diff [--people N] [--rounds R]   (default 1,000,000 and 3)
 #include "common/huge_pages.hpp"
+#include "tests/bench/bench_people.hpp"
 #include "sync/diff.hpp"
 
 #include <CLI/CLI.hpp>
@@ -22,6 +23,12 @@
 
 using namespace b24sync;
 using namespace std::chrono;
+using bench::first_names;
+using bench::last_names;
+using bench::middle_names;
+using bench::num;
+using bench::thread_cpu;
+using bench::titles;
 
 namespace {
 
@@ -34,38 +41,7 @@ std::size_t peak_rss() {
   return 0;
 }
 
-const char* const first_names[] = {"Александр", "Мария", "Дмитрий", "Анна", "Сергей", "Ольга", "Юрий", "Елена"};
-const char* const last_names[] = {"Иванов", "Смирнова", "Кузнецов", "Попова", "Васильев", "Петрова", "Соколов"};
-const char* const middle_names[] = {"Петрович", "Ивановна", "Сергеевич", "Андреевна", "Олегович"};
-const char* const titles[] = {"Инженер", "Бухгалтер", "Менеджер по продажам", "Ведущий специалист", "Директор"};
-
-constexpr const char* yaml =
-    "portal:\n  webhook: https://corp.bitrix24.ru/rest/1/benchbenchbench1/\n"
-    "sources:\n  - {name: hr, type: csv, path: /srv/hr/export.csv, key: id}\n"
-    "mapping:\n"
-    "  fields:\n"
-    "    EMAIL: \"{mail}\"\n"
-    "    NAME: \"{first}\"\n"
-    "    LAST_NAME: \"{last}\"\n"
-    "    SECOND_NAME: \"{middle}\"\n"
-    "    WORK_POSITION: \"{title}\"\n"
-    "    PERSONAL_MOBILE: {from: mobile, transform: phone, region: RU}\n"
-    "    WORK_PHONE: {from: phone, transform: phone, region: RU}\n"
-    "    PERSONAL_BIRTHDAY: {from: birth, transform: date}\n"
-    "    UF_DEPARTMENT: {from: dept, departments: {path_separator: \"/\"}}\n"
-    "policy:\n  max_deactivations: \"5%\"\n";
-
-std::string num(std::size_t i, int width) {
-  std::string s = std::to_string(i);
-  return std::string(static_cast<std::size_t>(std::max(0, width - static_cast<int>(s.size()))), '0') + s;
-}
-
-// CPU seconds of this thread: on a shared, loaded machine wall time also counts other processes.
-double thread_cpu() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+const std::string yaml = std::string{bench::people_yaml} + "policy:\n  max_deactivations: \"5%\"\n";
 
 // How fast this machine is now (a shared, loaded one can be several times slower than an idle
 // core): CPU seconds to build and free 10^6 heap strings of 40 bytes, in a child process so that
