@@ -9,6 +9,23 @@
 
 namespace b24sync::common {
 
+// Bytes put_len writes for n.
+inline constexpr std::size_t varint_size(std::size_t n) noexcept {
+  std::size_t k = 1;
+  for (; n >= 0x80; n >>= 7) ++k;
+  return k;
+}
+
+// Writes n at p (varint_size(n) bytes); returns the byte after it.
+inline unsigned char* put_len(unsigned char* p, std::size_t n) noexcept {
+  while (n >= 0x80) {
+    *p++ = static_cast<unsigned char>(0x80 | (n & 0x7F));
+    n >>= 7;
+  }
+  *p++ = static_cast<unsigned char>(n);
+  return p;
+}
+
 inline void put_len(std::string& out, std::size_t n) {
   while (n >= 0x80) {
     out.push_back(static_cast<char>(0x80 | (n & 0x7F)));

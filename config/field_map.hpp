@@ -77,8 +77,6 @@ class field_ref {
   path_cursor paths() const noexcept;  // empty unless kind departments
 
   field_value value() const;  // an owned copy
-  // The address of the encoded value (a prefetch hint for the engine).
-  const void* data() const noexcept { return at_; }
 
  private:
   friend class field_map;
@@ -144,7 +142,6 @@ class field_map {
 
   iterator find(std::string_view name) const noexcept;
   iterator find(field_name_id name) const noexcept;
-  bool contains(std::string_view name) const noexcept { return find(name) != end(); }
   // The field's owned value; nullopt when absent.
   std::optional<field_value> get(std::string_view name) const;
   // The field's owned value; throws std::out_of_range when absent (as std::map::at).

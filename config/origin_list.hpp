@@ -9,22 +9,13 @@
 #include <iterator>
 #include <vector>
 
+#include "common/byte_block.hpp"
 #include "connectors/source_record.hpp"
 
 namespace b24sync::config {
 
 class origin_list {
  public:
-  origin_list() noexcept = default;
-  origin_list(const origin_list& other);
-  origin_list(origin_list&& other) noexcept : buf_(other.buf_), size_(other.size_) {
-    other.buf_ = nullptr;
-    other.size_ = 0;
-  }
-  origin_list& operator=(const origin_list& other);
-  origin_list& operator=(origin_list&& other) noexcept;
-  ~origin_list();
-
   std::size_t size() const noexcept;
   bool empty() const noexcept { return size() == 0; }
   connectors::origin operator[](std::size_t i) const;  // i < size()
@@ -55,13 +46,12 @@ class origin_list {
   iterator begin() const noexcept { return {this, 0}; }
   iterator end() const noexcept { return {this, size()}; }
 
-  friend bool operator==(const origin_list& a, const origin_list& b) noexcept;
+  friend bool operator==(const origin_list&, const origin_list&) = default;
 
-  std::size_t heap_bytes() const noexcept { return size_; }
+  std::size_t heap_bytes() const noexcept { return block_.size(); }
 
  private:
-  unsigned char* buf_ = nullptr;  // [varint count][per origin: varint line, source, location, dn]
-  std::uint32_t size_ = 0;        // bytes
+  common::byte_block block_;  // [varint count][per origin: varint line, source, location, dn]
 };
 
 }  // namespace b24sync::config
