@@ -41,8 +41,6 @@ std::size_t peak_rss() {
   return 0;
 }
 
-const std::string yaml = std::string{bench::people_yaml} + "policy:\n  max_deactivations: \"5%\"\n";
-
 // How fast this machine is now (a shared, loaded one can be several times slower than an idle
 // core): CPU seconds to build and free 10^6 heap strings of 40 bytes, in a child process so that
 // neither its memory nor its freed heap touch this process's figures. Compare this line between
@@ -82,6 +80,7 @@ int main(int argc, char** argv) {
 
   const double calibration_before = calibrate();
   const std::size_t rss_start = peak_rss();
+  const std::string yaml = std::string{bench::people_yaml} + "policy:\n  max_deactivations: \"5%\"\n";
   const config::config cfg = config::parse_config(yaml, "bench.yaml").cfg;
 
   // Departments: Company > 10 divisions > 20 stores each.
